@@ -1,0 +1,2 @@
+//! Raw syscall helpers behind `pyrunc.low`. Each returns `SysResult` naming
+//! the syscall and its main argument.

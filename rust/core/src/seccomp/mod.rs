@@ -1,0 +1,1 @@
+//! linux.seccomp compiled to a BPF program and loaded last before execve.

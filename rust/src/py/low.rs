@@ -1,0 +1,6 @@
+//! `pyrunc.low`: raw namespace and syscall helpers.
+use pyo3::prelude::*;
+
+pub fn register(_m: &Bound<'_, PyModule>) -> PyResult<()> {
+    Ok(())
+}
