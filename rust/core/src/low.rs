@@ -1,2 +1,0 @@
-//! Raw syscall helpers behind `pyrunc.low`. Each returns `SysResult` naming
-//! the syscall and its main argument.
