@@ -1,0 +1,1 @@
+"""runc's command line: ``main.py`` is the root group, one module per command."""
