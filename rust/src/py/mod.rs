@@ -5,7 +5,22 @@ use pyo3::prelude::*;
 pub mod errors;
 pub mod low;
 
+/// The pyrunc-init binary built by build.rs.
+static INIT_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pyrunc-init"));
+
+/// Start the container's init (stage 1) and return its pid. `pass_fds[i]`
+/// becomes fd 3+preserve_fds+i in the init; see pyrunc_core::spawn.
+#[pyfunction]
+#[pyo3(signature = (plan, pass_fds, preserve_fds=0, argv0="pyrunc:[1:INIT]"))]
+fn spawn(py: Python<'_>, plan: &[u8], pass_fds: Vec<i32>, preserve_fds: u32, argv0: &str) -> PyResult<i32> {
+    let plan = plan.to_vec();
+    py.allow_threads(|| pyrunc_core::spawn::spawn(INIT_BINARY, &plan, &pass_fds, preserve_fds, argv0))
+        .map_err(errors::to_py)
+}
+
 pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add_function(wrap_pyfunction!(spawn, m)?)?;
+    m.add("INIT_BINARY_SIZE", INIT_BINARY.len())?;
     m.add("VERSION", env!("CARGO_PKG_VERSION"))?;
     m.add("SYNC_MESSAGES", pyrunc_core::sync::MESSAGE_NAMES.to_vec())?;
     Ok(())
