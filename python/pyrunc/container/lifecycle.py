@@ -1,0 +1,652 @@
+"""The container lifecycle: create, start, run, state, list, kill, delete.
+
+These are the functions the CLI (``cli/<cmd>.py``) and :mod:`pyrunc.api` call.
+Each command that changes a container holds the flock on its state dir
+(:meth:`StateDir.lock`); the status always comes from the kernel
+(:func:`state.current_status`), and every move is checked against the table
+in :mod:`status`. ``create`` undoes everything it did when any step fails.
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import errno
+import json
+import os
+import signal
+import sys
+import time
+from typing import Any
+
+from pyrunc.container import execfifo, hooks, idmap
+from pyrunc.container import plan as plan_mod
+from pyrunc.container import spawn as spawn_mod
+from pyrunc.container.state import (
+    ContainerState,
+    StateDir,
+    current_status,
+    list_ids,
+    proc_start_time,
+    rfc3339nano,
+    write_pid_file,
+)
+from pyrunc.container.status import (
+    Status,
+    check_delete,
+    check_kill,
+    check_start,
+)
+from pyrunc.errors import ContainerNotExist, InitError, PyruncError, StateError
+
+PR_SET_CHILD_SUBREAPER = 36
+# How long delete waits for a SIGKILLed init to go (runc: 100 x 100ms).
+KILL_WAIT = 10.0
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _cgroup_manager_for(st: ContainerState) -> Any:
+    if not st.cgroup:
+        return None
+    from pyrunc import cgroups
+
+    return cgroups.from_state(st.cgroup)
+
+
+def _frozen(mgr: Any) -> bool:
+    if mgr is None:
+        return False
+    try:
+        return bool(mgr.frozen())
+    except (OSError, PyruncError):
+        return False
+
+
+def _status(sd: StateDir, st: ContainerState) -> Status:
+    stored = Status(st.status)
+    frozen = _frozen(_cgroup_manager_for(st)) if stored is not Status.CREATING else False
+    return current_status(sd, st, frozen)
+
+
+def _rootless(rootless: bool | None) -> bool:
+    return os.geteuid() != 0 if rootless is None else rootless
+
+
+def _own_pidns(st: ContainerState) -> bool:
+    linux = st.config.get("linux") or {}
+    return any(ns.get("type") == "pid" and not ns.get("path") for ns in linux.get("namespaces") or [])
+
+
+def _signal_init(st: ContainerState, sig: int) -> None:
+    """Signal the init through a pidfd checked against the stored start time,
+    so a reused pid is never signalled."""
+    try:
+        pidfd = os.pidfd_open(st.init_pid)
+    except ProcessLookupError:
+        raise StateError("container not running") from None
+    try:
+        if proc_start_time(st.init_pid) != st.init_start:
+            raise StateError("container not running")
+        signal.pidfd_send_signal(pidfd, sig)
+    except ProcessLookupError:
+        raise StateError("container not running") from None
+    finally:
+        os.close(pidfd)
+
+
+def _reap(pid: int) -> int | None:
+    """waitpid(pid) when it is our child; None when it is not (or already reaped)."""
+    if pid <= 0:
+        return None
+    try:
+        _, status = os.waitpid(pid, 0)
+        return status
+    except ChildProcessError:
+        return None
+
+
+def _kill_and_reap(pid: int) -> None:
+    if pid <= 0:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, signal.SIGKILL)
+    _reap(pid)
+
+
+def _wait_gone(st: ContainerState, timeout: float = KILL_WAIT) -> None:
+    deadline = time.monotonic() + timeout
+    while st.init_alive():
+        # Reap it when it is our child (run, the API): a zombie counts as gone.
+        with contextlib.suppress(ChildProcessError):
+            os.waitpid(st.init_pid, os.WNOHANG)
+        if time.monotonic() > deadline:
+            raise StateError("container init still running")
+        time.sleep(0.01)
+
+
+def _warn(msg: str) -> None:
+    from pyrunc import log
+
+    log.warning(msg)
+
+
+# --------------------------------------------------------------------------- create
+
+
+class _CreateHandlers(spawn_mod.Handlers):
+    """Stage 0's answers during create."""
+
+    def __init__(self, sd: StateDir, st: ContainerState, config: dict[str, Any], stage1: int,
+                 console_socket: str | None, rootless: bool) -> None:
+        self.sd = sd
+        self.st = st
+        self.config = config
+        self.stage1 = stage1
+        self.console_socket = console_socket
+        self.rootless = rootless
+        self.stage1_reaped = False
+
+    def map_ids(self, pid: int) -> None:
+        linux = self.config.get("linux") or {}
+        idmap.write_id_maps(pid, linux.get("uidMappings") or [], linux.get("gidMappings") or [],
+                            rootless=self.rootless)
+
+    def child_pid(self, pid: int) -> None:
+        start = proc_start_time(pid)
+        if start is None:
+            raise InitError(f"container init (pid {pid}) died before it was reported", stage="stage1")
+        self.st.init_pid = pid
+        self.st.init_start = start
+        # Saved at once: a create killed from here on leaves a pid delete can kill.
+        self.sd.save(self.st)
+
+    def after_child_pid_ack(self) -> None:
+        # Stage 1 exits right after the ack; reap it so it is not a zombie.
+        _reap(self.stage1)
+        self.stage1_reaped = True
+
+    def hooks(self) -> str:
+        state = self.st.oci_state(Status.CREATING)
+        hooks.run_hooks(self.config, "prestart", state)
+        hooks.run_hooks(self.config, "createRuntime", state)
+        return json.dumps(state, separators=(",", ":"))
+
+    def console(self, fd: int) -> None:
+        if not self.console_socket:
+            os.close(fd)
+            raise PyruncError("process.terminal: a terminal needs --console-socket")
+        spawn_mod.send_console(self.console_socket, fd)
+
+    def eof(self) -> PyruncError:
+        status = None
+        if not self.stage1_reaped:
+            status = _reap(self.stage1)
+            self.stage1_reaped = True
+        if status is None and self.st.init_pid:
+            status = _reap(self.st.init_pid)
+        text = f": {spawn_mod.wait_status_text(status)}" if status is not None else ""
+        return InitError(f"container init exited before it was ready{text}")
+
+
+class _Channel(spawn_mod.Channel):
+    """Hooks the child_pid_ack point to reap stage 1 right after it."""
+
+    def __init__(self, sock: Any, handlers: _CreateHandlers) -> None:
+        super().__init__(sock)
+        self.handlers = handlers
+
+    def send(self, kind: str, **payload: Any) -> None:
+        super().send(kind, **payload)
+        if kind == "child_pid_ack":
+            self.handlers.after_child_pid_ack()
+
+
+def _load_spec(bundle: str, rootless: bool, no_pivot: bool, systemd_cgroup: bool) -> Any:
+    from pyrunc.spec import load_bundle
+
+    return load_bundle(bundle, rootless=rootless, no_pivot=no_pivot, systemd_cgroup=systemd_cgroup)
+
+
+def create(
+    root: str,
+    cid: str,
+    bundle: str,
+    *,
+    pid_file: str | None = None,
+    console_socket: str | None = None,
+    no_pivot: bool = False,
+    no_new_keyring: bool = False,
+    preserve_fds: int = 0,
+    systemd_cgroup: bool = False,
+    rootless: bool | None = None,
+) -> None:
+    """Set the container up; its init waits on exec.fifo until ``start``.
+    The init stays a child of this process (a subreaper adopts it when we exit)."""
+    _create(root, cid, bundle, pid_file=pid_file, console_socket=console_socket, no_pivot=no_pivot,
+            no_new_keyring=no_new_keyring, preserve_fds=preserve_fds, systemd_cgroup=systemd_cgroup,
+            rootless=rootless)
+
+
+def _create(
+    root: str,
+    cid: str,
+    bundle: str,
+    *,
+    pid_file: str | None,
+    console_socket: str | None,
+    no_pivot: bool,
+    no_new_keyring: bool,
+    preserve_fds: int,
+    systemd_cgroup: bool,
+    rootless: bool | None,
+) -> ContainerState:
+    is_rootless = _rootless(rootless)
+    sd = StateDir(root, cid)
+    bundle = os.path.abspath(bundle or ".")
+    # Everything that can be checked without side effects comes first.
+    spec = _load_spec(bundle, is_rootless, no_pivot, systemd_cgroup)
+    config = spec.to_dict()
+    linux = config.get("linux") or {}
+    from pyrunc import cgroups
+
+    mgr = cgroups.new_manager(linux.get("cgroupsPath") or None, cid, systemd=systemd_cgroup,
+                              rootless=is_rootless)
+    plan = plan_mod.build_create_plan(config, bundle, preserve_fds=preserve_fds, no_pivot=no_pivot,
+                                      rootless=is_rootless, cgroup_manager=mgr)
+    # no_new_keyring: the plan has no session-keyring step yet, so the init
+    # never makes one and the flag changes nothing.
+    sd.make()
+    stage1 = 0
+    st = ContainerState(
+        id=cid,
+        bundle=bundle,
+        rootfs=plan["rootfs"]["path"],
+        created=rfc3339nano(),
+        oci_version=config.get("ociVersion", ""),
+        status=Status.CREATING.value,
+        annotations=dict(config.get("annotations") or {}),
+        systemd_cgroup=systemd_cgroup,
+        rootless=is_rootless,
+        config_path=os.path.join(bundle, "config.json"),
+        config=config,
+        owner_uid=os.geteuid(),
+    )
+    cgroup_made = False
+    try:
+        with sd.lock():
+            st.cgroup = mgr.to_state()
+            sd.save(st)
+            execfifo.create(sd.fifo, *_root_ids(linux))
+            mgr.create()
+            cgroup_made = True
+            st.cgroup = mgr.to_state()
+            if spec.linux is not None and spec.linux.resources is not None:
+                mgr.apply(spec.linux.resources)
+            sd.save(st)
+            ours, theirs = spawn_mod.socketpair()
+            fifo_fd = execfifo.open_path(sd.fifo)
+            try:
+                stage1 = spawn_mod.spawn(plan, [theirs.fileno(), fifo_fd], preserve_fds)
+            finally:
+                # Our copies must go, or EOF from the init would never come.
+                theirs.close()
+                os.close(fifo_fd)
+            h = _CreateHandlers(sd, st, config, stage1, console_socket, is_rootless)
+            chan = _Channel(ours, h)
+            try:
+                # Stage 1 waits for `go`, so it and all its descendants are counted.
+                mgr.add_pid(stage1)
+                chan.send("go")
+                spawn_mod.dispatch(chan, h, until="ready")
+            finally:
+                chan.close()
+            if not h.stage1_reaped:
+                _reap(stage1)
+            st.status = Status.CREATED.value
+            sd.save(st)
+            if pid_file:
+                write_pid_file(pid_file, st.init_pid)
+    except BaseException:
+        _undo_create(sd, st, mgr if cgroup_made else None, stage1)
+        raise
+    return st
+
+
+def _root_ids(linux: dict[str, Any]) -> tuple[int, int]:
+    """Host uid/gid that container root maps to (the fifo's owner, as runc)."""
+    def host(maps: list[dict[str, Any]]) -> int:
+        for m in maps:
+            if m.get("containerID", 0) <= 0 < m.get("containerID", 0) + m.get("size", 0):
+                return int(m.get("hostID", 0)) - int(m.get("containerID", 0))
+        return 0
+    return host(linux.get("uidMappings") or []), host(linux.get("gidMappings") or [])
+
+
+def _undo_create(sd: StateDir, st: ContainerState, mgr: Any, stage1: int) -> None:
+    """Kill and reap every child, remove the cgroup and the state dir."""
+    _kill_and_reap(stage1)
+    if st.init_pid:
+        _kill_and_reap(st.init_pid)
+    if mgr is not None:
+        with contextlib.suppress(Exception):
+            mgr.kill_all(signal.SIGKILL)
+        with contextlib.suppress(Exception):
+            _destroy_cgroup(mgr)
+    sd.remove()
+
+
+def _destroy_cgroup(mgr: Any) -> None:
+    # Killed processes leave the cgroup asynchronously: retry for a while.
+    deadline = time.monotonic() + 5.0
+    while True:
+        try:
+            mgr.destroy()
+            return
+        except (OSError, PyruncError):
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.02)
+
+
+# --------------------------------------------------------------------------- start
+
+
+def start(root: str, cid: str) -> None:
+    """Let a created container's init execve the process; run poststart hooks."""
+    sd = StateDir(root, cid)
+    with sd.lock():
+        st = sd.load()
+        check_start(_status(sd, st))
+        execfifo.release(sd.fifo, st.init_alive)
+        st.status = Status.RUNNING.value
+        sd.save(st)
+        try:
+            hooks.run_hooks(st.config, "poststart", st.oci_state(Status.RUNNING))
+        except PyruncError:
+            # runtime-spec 1.3 and runc 1.2: a failing poststart hook is an
+            # error, and the container is stopped.
+            with contextlib.suppress(StateError, OSError):
+                _signal_init(st, signal.SIGKILL)
+            raise
+
+
+# --------------------------------------------------------------------------- run
+
+
+class _Forwarder:
+    """Signal handlers installed before create: signals that arrive before the
+    init exists are queued, later ones go straight to it (runc forwards every
+    signal but SIGCHLD, SIGWINCH and SIGURG)."""
+
+    SKIP = frozenset({signal.SIGCHLD, signal.SIGWINCH, signal.SIGURG, signal.SIGKILL, signal.SIGSTOP})
+
+    def __init__(self) -> None:
+        self.pid = 0
+        self.pending: list[int] = []
+        self.old: dict[int, Any] = {}
+
+    def install(self) -> None:
+        for sig in signal.valid_signals():
+            if sig in self.SKIP:
+                continue
+            try:
+                self.old[sig] = signal.signal(sig, self._handle)
+            except (OSError, ValueError, RuntimeError):
+                pass
+
+    def restore(self) -> None:
+        for sig, h in self.old.items():
+            with contextlib.suppress(OSError, ValueError, TypeError):
+                signal.signal(sig, h)
+        self.old.clear()
+
+    def _handle(self, sig: int, _frame: Any) -> None:
+        if self.pid:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self.pid, sig)
+        else:
+            self.pending.append(sig)
+
+    def attach(self, pid: int) -> None:
+        self.pid = pid
+        for sig in self.pending:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, sig)
+        self.pending.clear()
+
+
+def _set_subreaper() -> None:
+    # prctl(PR_SET_CHILD_SUBREAPER): processes orphaned inside the container
+    # (no own pid namespace) come back to us to be reaped (prctl(2)).
+    libc = ctypes.CDLL(None, use_errno=True)
+    if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"prctl(PR_SET_CHILD_SUBREAPER): {os.strerror(err)}")
+
+
+def exit_code(status: int) -> int:
+    """The shell's convention, as runc: the exit code, or 128+signal."""
+    if os.WIFEXITED(status):
+        return os.WEXITSTATUS(status)
+    if os.WIFSIGNALED(status):
+        return 128 + os.WTERMSIG(status)
+    return 255
+
+
+def _wait_init(pid: int, reap_all: bool) -> int:
+    """Reap children until the init is among them; as a subreaper, orphans
+    handed to us are reaped on the way."""
+    while True:
+        try:
+            got, status = os.waitpid(-1 if reap_all else pid, 0)
+        except ChildProcessError:
+            # Not our child (cannot happen with CLONE_PARENT): poll instead.
+            while proc_start_time(pid) is not None:
+                time.sleep(0.05)
+            return 0
+        if got == pid:
+            return exit_code(status)
+
+
+def run(
+    root: str,
+    cid: str,
+    bundle: str,
+    *,
+    detach: bool = False,
+    keep: bool = False,
+    no_subreaper: bool = False,
+    **create_kwargs: Any,
+) -> int:
+    """create + start. In the foreground: forward signals, wait, delete (unless
+    ``keep``) and return the container's exit status; ``detach``: return 0."""
+    fwd: _Forwarder | None = None
+    if not detach:
+        if not no_subreaper:
+            _set_subreaper()
+        fwd = _Forwarder()
+        fwd.install()
+    try:
+        st = _create(root, cid, bundle, **_create_defaults(create_kwargs))
+        try:
+            start(root, cid)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                delete(root, cid, force=True)
+            raise
+        if detach or fwd is None:
+            return 0
+        fwd.attach(st.init_pid)
+        code = _wait_init(st.init_pid, not no_subreaper)
+    finally:
+        if fwd is not None:
+            fwd.restore()
+    if not keep:
+        delete(root, cid, force=True)
+    return code
+
+
+def _create_defaults(kw: dict[str, Any]) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "pid_file": None, "console_socket": None, "no_pivot": False, "no_new_keyring": False,
+        "preserve_fds": 0, "systemd_cgroup": False, "rootless": None,
+    }
+    unknown = set(kw) - set(out)
+    if unknown:
+        raise TypeError(f"run() got unexpected arguments {sorted(unknown)}")
+    out.update(kw)
+    return out
+
+
+# --------------------------------------------------------------------------- state, list
+
+
+def _state_dict(sd: StateDir, st: ContainerState, status: Status, owner: str) -> dict[str, Any]:
+    """runc's containerState: pid 0 once stopped, annotations only when set."""
+    d: dict[str, Any] = {
+        "ociVersion": st.oci_version,
+        "id": st.id,
+        "pid": 0 if status is Status.STOPPED else st.init_pid,
+        "status": status.value,
+        "bundle": st.bundle,
+        "rootfs": st.rootfs,
+        "created": st.created,
+    }
+    if st.annotations:
+        d["annotations"] = dict(st.annotations)
+    d["owner"] = owner
+    return d
+
+
+def state(root: str, cid: str) -> dict[str, Any]:
+    """``pyrunc state``: runc's JSON fields (owner is empty, as runc leaves it)."""
+    sd = StateDir(root, cid)
+    st = sd.load()
+    return _state_dict(sd, st, _status(sd, st), "")
+
+
+def list_containers(root: str) -> list[dict[str, Any]]:
+    """``pyrunc list``: every container under root, owner filled in; dirs
+    without a loadable state.json are reported on stderr and skipped (runc)."""
+    out = []
+    for cid in list_ids(root):
+        sd = StateDir(root, cid)
+        try:
+            st = sd.load()
+        except PyruncError as e:
+            sys.stderr.write(f"load container {cid}: {e}\n")
+            continue
+        out.append(_state_dict(sd, st, _status(sd, st), sd.owner()))
+    return out
+
+
+# --------------------------------------------------------------------------- kill
+
+
+def _parse_signal(sig: int | str) -> int:
+    if isinstance(sig, int):
+        return sig
+    from pyrunc.signals import parse_signal
+
+    return parse_signal(sig)
+
+
+def kill(root: str, cid: str, sig: int | str = signal.SIGTERM, all: bool = False) -> None:
+    """Signal the init; ``all`` signals every process in the cgroup when the
+    container shares a pid namespace (with its own, killing init kills all)."""
+    signum = _parse_signal(sig)
+    sd = StateDir(root, cid)
+    if not sd.exists():
+        raise ContainerNotExist()
+    st = sd.load()
+    status = _status(sd, st)
+    check_kill(status)
+    mgr = _cgroup_manager_for(st)
+    if all and not _own_pidns(st) and mgr is not None:
+        mgr.kill_all(signum)
+        return
+    _signal_init(st, signum)
+    if status is Status.PAUSED and signum == signal.SIGKILL and mgr is not None:
+        # A frozen task cannot die: thaw so the SIGKILL is delivered (runc).
+        with contextlib.suppress(Exception):
+            mgr.thaw()
+
+
+# --------------------------------------------------------------------------- delete
+
+
+def delete(root: str, cid: str, force: bool = False) -> None:
+    """Remove a stopped container (a created one is killed first, as runc);
+    ``force`` kills a running or paused one. Missing + force is not an error."""
+    sd = StateDir(root, cid)
+    if not sd.exists():
+        if force:
+            return
+        raise ContainerNotExist()
+    with sd.lock():
+        if not sd.has_state():
+            # A create that died before writing anything: runc removes the dir.
+            sd.remove()
+            if force:
+                return
+            raise ContainerNotExist()
+        st = sd.load()
+        status = _status(sd, st)
+        check_delete(cid, status, force)
+        mgr = _cgroup_manager_for(st)
+        if status is not Status.STOPPED:
+            with contextlib.suppress(StateError, OSError):
+                _signal_init(st, signal.SIGKILL)
+            if status is Status.PAUSED and mgr is not None:
+                with contextlib.suppress(Exception):
+                    mgr.thaw()
+            _wait_gone(st)
+        _destroy(sd, st, mgr)
+    hooks.run_hooks(st.config, "poststop", st.oci_state(Status.STOPPED), warn_only=True)
+
+
+def _destroy(sd: StateDir, st: ContainerState, mgr: Any) -> None:
+    if mgr is not None:
+        # Without its own pid namespace the container's other processes
+        # outlive the init: kill them through the cgroup.
+        with contextlib.suppress(Exception):
+            if mgr.pids():
+                mgr.kill_all(signal.SIGKILL)
+        try:
+            _destroy_cgroup(mgr)
+        except (OSError, PyruncError) as e:
+            _warn(f"remove cgroup: {e}")
+    sd.remove()
+
+
+# For the API: a helper that waits for a container this process created.
+def wait(root: str, cid: str, poll: float = 0.05, timeout: float | None = None) -> int | None:
+    """Wait until the container stops; the exit status when its init was our
+    child (``run``/API create), else None."""
+    st = StateDir(root, cid).load()
+    deadline = None if timeout is None else time.monotonic() + timeout
+    while True:
+        try:
+            got, status = os.waitpid(st.init_pid, os.WNOHANG)
+            if got == st.init_pid:
+                return exit_code(status)
+        except ChildProcessError:
+            if not st.init_alive():
+                return None
+        if deadline is not None and time.monotonic() > deadline:
+            raise TimeoutError(errno.ETIMEDOUT, f"container {cid} still running")
+        time.sleep(poll)
+
+
+__all__ = [
+    "create",
+    "delete",
+    "exit_code",
+    "kill",
+    "list_containers",
+    "run",
+    "start",
+    "state",
+    "wait",
+]
