@@ -59,7 +59,7 @@ def option(
         else:
             shown_default = ""
     kwargs: dict = dict(cls=RuncOption, go_kind=kind, help=help, hidden=hidden, shown_default=shown_default)
-    if kind == "slice":
+    if kind in ("slice", "intslice"):
         kwargs.update(multiple=True, default=())
     else:
         kwargs.update(default=default)
@@ -128,6 +128,7 @@ class RuncCommand(click.Command):
                 ctx.params[str(opt.name)] = tuple(value) if opt.multiple else value
             else:
                 ctx.params[str(opt.name)] = opt.get_default(ctx, call=True)
+        ctx.meta["pyrunc.given"] = set(values)
         self.check_args(ctx, positional)
         ctx.params["args"] = positional
         return []

@@ -67,3 +67,24 @@ def parse_rootless(value: str) -> Optional[bool]:
         return parse_bool(value)
     except ValueError:
         raise PyruncError(f'invalid --rootless value: strconv.ParseBool: parsing "{value}": invalid syntax') from None
+
+
+def call(command: str, name: str, *args: Any, **kwargs: Any) -> Any:
+    """Call ``lifecycle.<name>(*args, **kwargs)``. A keyword the function does
+    not take is dropped when unset, and is NotImplementedYet when set, so a
+    flag the core does not support yet fails clearly instead of as a TypeError."""
+    import inspect
+
+    fn = lifecycle(name, command)
+    try:
+        params = inspect.signature(fn).parameters
+    except (TypeError, ValueError):
+        return fn(*args, **kwargs)
+    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+        for key in list(kwargs):
+            if key not in params:
+                value = kwargs.pop(key)
+                if value not in (None, False, "", 0, [], ()):
+                    flag = key.replace("_", "-")
+                    raise NotImplementedYet(f"{command} --{flag} is not implemented yet")
+    return fn(*args, **kwargs)

@@ -35,7 +35,7 @@ class FlagError(Exception):
 @dataclass
 class FlagSpec:
     """One flag: ``names`` without dashes (``["bundle", "b"]``); ``kind`` is
-    bool, string, int, uint, slice or duration; ``dest`` the parameter name."""
+    bool, string, int, uint, slice, intslice or duration; ``dest`` the parameter name."""
 
     names: List[str]
     kind: str
@@ -156,7 +156,7 @@ def reorder(specs: Sequence[FlagSpec], args: Sequence[str]) -> List[str]:
 
 def _convert(spec: FlagSpec, name: str, value: str) -> Any:
     try:
-        if spec.kind in ("int", "uint"):
+        if spec.kind in ("int", "uint", "intslice"):
             return parse_int(value, unsigned=spec.kind == "uint")
         if spec.kind == "duration":
             return parse_duration(value)
@@ -208,7 +208,7 @@ def parse(
             value = todo[i]
             i += 1
         converted = _convert(spec, name, value)
-        if spec.kind == "slice":
+        if spec.kind in ("slice", "intslice"):
             values.setdefault(spec.dest, []).append(converted)
         else:
             values[spec.dest] = converted

@@ -1,0 +1,25 @@
+"""``pyrunc create``: set up a container from a bundle, stopped before its process runs."""
+from __future__ import annotations
+
+from typing import Any, List
+
+from pyrunc.cli.command import command
+from pyrunc.cli.context import GlobalOptions, call, validate_id
+from pyrunc.cli.options import absolute, create_kwargs, create_options
+
+
+@command(
+    "create",
+    "create a container",
+    description='Create a container from a bundle (a directory with a "config.json" and a root\n'
+    "filesystem). Its process is set up and waits until `pyrunc start` lets it run.",
+)
+@create_options
+def cli(opts: GlobalOptions, args: List[str], bundle: str, **flags: Any) -> None:
+    do_create(opts, args[0], bundle, **flags)
+
+
+def do_create(opts: GlobalOptions, cid: str, bundle: str = "", **flags: Any) -> None:
+    validate_id(cid)
+    bundle_dir = absolute(bundle or ".")
+    call("create", "create", opts.root, cid, bundle_dir, **create_kwargs(opts, bundle_dir, flags))

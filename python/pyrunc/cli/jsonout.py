@@ -1,0 +1,21 @@
+"""JSON written the way Go's encoding/json writes it (engines parse our output)."""
+from __future__ import annotations
+
+import json
+from typing import Any, Optional
+
+
+def go_json(obj: Any, indent: Optional[str] = None) -> str:
+    """``json.Marshal`` (compact) or ``MarshalIndent("", indent)``: HTML
+    characters escaped, non-ASCII kept, ``null`` for None; no newline."""
+    if indent is None:
+        s = json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+    else:
+        s = json.dumps(obj, indent=indent, ensure_ascii=False)
+    return (
+        s.replace("<", "\\u003c")
+        .replace(">", "\\u003e")
+        .replace("&", "\\u0026")
+        .replace("\u2028", "\\u2028")
+        .replace("\u2029", "\\u2029")
+    )

@@ -1,0 +1,101 @@
+"""Flags shared by several commands (create/run/restore, exec), with runc's names."""
+from __future__ import annotations
+
+import os
+from typing import Any, Callable, Dict, Optional
+
+from pyrunc.cli.command import flag, option
+
+F = Callable[..., Any]
+
+
+def bundle_option(f: F) -> F:
+    return option("--bundle", "-b", help="path to the root of the bundle directory, defaults to the current directory")(f)
+
+
+def console_socket_option(f: F) -> F:
+    return option(
+        "--console-socket",
+        help="path to an AF_UNIX socket which will receive a file descriptor referencing "
+        "the master end of the console's pseudoterminal",
+    )(f)
+
+
+def pidfd_socket_option(f: F) -> F:
+    return option(
+        "--pidfd-socket",
+        help="path to an AF_UNIX socket which will receive a file descriptor referencing the init process",
+    )(f)
+
+
+def pid_file_option(f: F) -> F:
+    return option("--pid-file", help="specify the file to write the process id to")(f)
+
+
+def preserve_fds_option(f: F) -> F:
+    return option(
+        "--preserve-fds",
+        kind="int",
+        default=0,
+        help="Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)",
+    )(f)
+
+
+def no_pivot_option(f: F) -> F:
+    return flag(
+        "--no-pivot",
+        help="do not use pivot root to jail process inside rootfs.  This should be used "
+        "whenever the rootfs is on top of a ramdisk",
+    )(f)
+
+
+def no_new_keyring_option(f: F) -> F:
+    return flag(
+        "--no-new-keyring",
+        help="do not create a new session keyring for the container.  This will cause the "
+        "container to inherit the calling processes session key",
+    )(f)
+
+
+def create_options(f: F) -> F:
+    """The flags `create` and `run` share, in runc's help order (applied bottom-up)."""
+    for deco in reversed(
+        [
+            bundle_option,
+            console_socket_option,
+            pidfd_socket_option,
+            pid_file_option,
+            no_pivot_option,
+            no_new_keyring_option,
+            preserve_fds_option,
+        ]
+    ):
+        f = deco(f)
+    return f
+
+
+def absolute(path: str, base: Optional[str] = None) -> str:
+    """``path`` made absolute against ``base`` (default: the cwd); "" stays ""."""
+    if not path:
+        return ""
+    return os.path.normpath(os.path.join(base or os.getcwd(), path))
+
+
+def create_kwargs(opts: Any, bundle: str, flags: Dict[str, Any]) -> Dict[str, Any]:
+    """lifecycle.create()'s keyword arguments from the CLI flags.
+
+    runc chdirs into the bundle before it dials the sockets, so relative
+    socket paths are relative to the bundle; the pid file is made absolute
+    against the caller's cwd first (runc's revisePidFile)."""
+    kw: Dict[str, Any] = dict(
+        pid_file=absolute(flags.get("pid_file") or "") or None,
+        console_socket=absolute(flags.get("console_socket") or "", bundle) or None,
+        no_pivot=bool(flags.get("no_pivot")),
+        no_new_keyring=bool(flags.get("no_new_keyring")),
+        preserve_fds=int(flags.get("preserve_fds") or 0),
+        systemd_cgroup=opts.systemd_cgroup,
+        rootless=opts.rootless,
+    )
+    if flags.get("pidfd_socket"):
+        kw["pidfd_socket"] = absolute(flags["pidfd_socket"], bundle)
+    return kw

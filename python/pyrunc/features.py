@@ -1,0 +1,150 @@
+"""The OCI features document (runtime-spec features.md) for ``pyrunc features``.
+
+Only what pyrunc really does is claimed: seccomp is reported enabled only
+when the native module says it can build filters (``_native.seccomp_supported``),
+AppArmor and SELinux are reported disabled (pyrunc applies neither label),
+and namespaces/capabilities are limited to what the running kernel has.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+from typing import Any, Dict, List
+
+import pyrunc
+
+__all__ = ["features", "MOUNT_OPTIONS", "HOOKS"]
+
+HOOKS = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
+
+# config.md's Linux mount options (mount(8) flags, recursive mount_setattr
+# variants, propagation) plus runc's tmpcopyup extension.
+MOUNT_OPTIONS = sorted(
+    """acl async atime bind defaults dev diratime dirsync exec iversion lazytime loud mand noacl noatime
+    nodev nodiratime noexec noiversion nolazytime nomand norelatime nostrictatime nosuid nosymfollow
+    private ratime rbind rdev rdiratime relatime remount rexec rnoatime rnodev rnodiratime rnoexec
+    rnorelatime rnostrictatime rnosuid rnosymfollow ro rprivate rrelatime rro rrw rshared rslave
+    rstrictatime rsuid rsymfollow runbindable rw shared silent slave strictatime suid symfollow sync
+    tmpcopyup unbindable""".split()
+)
+
+# capability(7) numbering; the kernel's cap_last_cap says how many exist.
+_CAPABILITIES = [
+    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_DAC_READ_SEARCH", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
+    "CAP_SETGID", "CAP_SETUID", "CAP_SETPCAP", "CAP_LINUX_IMMUTABLE", "CAP_NET_BIND_SERVICE",
+    "CAP_NET_BROADCAST", "CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_IPC_LOCK", "CAP_IPC_OWNER", "CAP_SYS_MODULE",
+    "CAP_SYS_RAWIO", "CAP_SYS_CHROOT", "CAP_SYS_PTRACE", "CAP_SYS_PACCT", "CAP_SYS_ADMIN", "CAP_SYS_BOOT",
+    "CAP_SYS_NICE", "CAP_SYS_RESOURCE", "CAP_SYS_TIME", "CAP_SYS_TTY_CONFIG", "CAP_MKNOD", "CAP_LEASE",
+    "CAP_AUDIT_WRITE", "CAP_AUDIT_CONTROL", "CAP_SETFCAP", "CAP_MAC_OVERRIDE", "CAP_MAC_ADMIN",
+    "CAP_SYSLOG", "CAP_WAKE_ALARM", "CAP_BLOCK_SUSPEND", "CAP_AUDIT_READ", "CAP_PERFMON", "CAP_BPF",
+    "CAP_CHECKPOINT_RESTORE",
+]  # fmt: skip
+
+_SECCOMP_ACTIONS = [
+    "SCMP_ACT_ALLOW", "SCMP_ACT_ERRNO", "SCMP_ACT_KILL", "SCMP_ACT_KILL_PROCESS", "SCMP_ACT_KILL_THREAD",
+    "SCMP_ACT_LOG", "SCMP_ACT_NOTIFY", "SCMP_ACT_TRACE", "SCMP_ACT_TRAP",
+]  # fmt: skip
+_SECCOMP_OPERATORS = [
+    "SCMP_CMP_EQ", "SCMP_CMP_GE", "SCMP_CMP_GT", "SCMP_CMP_LE", "SCMP_CMP_LT", "SCMP_CMP_MASKED_EQ",
+    "SCMP_CMP_NE",
+]  # fmt: skip
+_SECCOMP_FLAGS = [
+    "SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_LOG", "SECCOMP_FILTER_FLAG_SPEC_ALLOW",
+    "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV",
+]  # fmt: skip
+
+_NS_FILES = {
+    "cgroup": "cgroup",
+    "ipc": "ipc",
+    "mount": "mnt",
+    "network": "net",
+    "pid": "pid",
+    "time": "time",
+    "user": "user",
+    "uts": "uts",
+}
+
+
+def _namespaces() -> List[str]:
+    return [t for t, f in sorted(_NS_FILES.items()) if os.path.exists(f"/proc/self/ns/{f}")]
+
+
+def _capabilities() -> List[str]:
+    try:
+        with open("/proc/sys/kernel/cap_last_cap") as f:
+            last = int(f.read().strip())
+    except (OSError, ValueError):
+        last = len(_CAPABILITIES) - 1
+    return _CAPABILITIES[: last + 1]
+
+
+def _seccomp() -> Dict[str, Any]:
+    supported = False
+    archs: List[str] = []
+    flags: List[str] = []
+    try:
+        from pyrunc import _native
+
+        probe = getattr(_native, "seccomp_supported", None)
+        supported = bool(probe()) if probe else False
+        if supported:
+            archs = list(getattr(_native, "seccomp_archs", lambda: [])())
+            flags = list(getattr(_native, "seccomp_flags", lambda: [])())
+    except Exception:  # noqa: BLE001 - a broken native module means "no seccomp"
+        supported = False
+    if not supported:
+        return {"enabled": False}
+    out: Dict[str, Any] = {
+        "enabled": True,
+        "actions": list(_SECCOMP_ACTIONS),
+        "operators": list(_SECCOMP_OPERATORS),
+    }
+    if archs:
+        out["archs"] = sorted(archs)
+    out["knownFlags"] = list(_SECCOMP_FLAGS)
+    out["supportedFlags"] = sorted(flags) if flags else []
+    return out
+
+
+def _has_module(name: str) -> bool:
+    try:
+        return importlib.util.find_spec(name) is not None
+    except (ImportError, ValueError):
+        return False
+
+
+def features() -> Dict[str, Any]:
+    """The features document, keys in the runtime-spec's order."""
+    commit = getattr(pyrunc, "__commit__", None) or "unknown"
+    return {
+        "ociVersionMin": "1.0.0",
+        "ociVersionMax": pyrunc.OCI_VERSION,
+        "hooks": list(HOOKS),
+        "mountOptions": list(MOUNT_OPTIONS),
+        "linux": {
+            "namespaces": _namespaces(),
+            "capabilities": _capabilities(),
+            "cgroup": {
+                "v1": True,
+                "v2": True,
+                "systemd": _has_module("pyrunc.cgroups.systemd"),
+                "systemdUser": _has_module("pyrunc.cgroups.systemd"),
+                "rdma": False,
+            },
+            "seccomp": _seccomp(),
+            "apparmor": {"enabled": False},
+            "selinux": {"enabled": False},
+            "intelRdt": {"enabled": False},
+            "mountExtensions": {"idmap": {"enabled": False}},
+        },
+        # Go marshals maps with sorted keys; so do we, for identical output.
+        "annotations": dict(
+            sorted(
+                {
+                    "org.opencontainers.runc.checkpoint.enabled": "false",
+                    "io.github.pyrunc.commit": commit,
+                    "io.github.pyrunc.version": pyrunc.__version__,
+                }.items()
+            )
+        ),
+    }
