@@ -26,7 +26,7 @@ STATE_FILE = "state.json"
 FIFO_FILE = "exec.fifo"
 
 # runc's container id rule; "." and ".." are also refused.
-_ID_RE = re.compile(r"^[\w+.-]+$")
+_ID_RE = re.compile(r"^[\w+.-]+$", re.ASCII)
 
 
 def validate_id(cid: str) -> None:
