@@ -6,7 +6,6 @@ import logging
 from pathlib import Path
 
 import pytest
-
 from pyrunc.errors import SpecError
 from pyrunc.spec import Process, Spec, from_dict, json_key, load, load_bundle, load_process
 from pyrunc.spec.model import Linux, Resources, Seccomp
@@ -79,7 +78,8 @@ def test_seccomp_flags_empty_list_is_kept() -> None:
 
 
 def test_model_built_in_python_serialises() -> None:
-    s = Spec(oci_version="1.3.0", linux=Linux(resources=Resources(), seccomp=Seccomp(default_action="SCMP_ACT_LOG")))
+    seccomp = Seccomp(default_action="SCMP_ACT_LOG")
+    s = Spec(oci_version="1.3.0", linux=Linux(resources=Resources(), seccomp=seccomp))
     assert s.to_dict() == {"ociVersion": "1.3.0",
                            "linux": {"resources": {}, "seccomp": {"defaultAction": "SCMP_ACT_LOG"}}}
 

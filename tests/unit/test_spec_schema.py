@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (tables of expected messages read better unwrapped)
 """The loader against the runtime-spec documents and JSON schema.
 
 Every ```json example in config.md and config-linux.md (embedded in a minimal
@@ -15,7 +16,6 @@ import jsonschema
 import pytest
 import referencing
 import referencing.jsonschema
-
 from pyrunc.errors import SpecError
 from pyrunc.spec import from_dict
 
@@ -75,7 +75,7 @@ def doc_examples() -> list[tuple[str, dict[str, Any]]]:
     out = []
     for name in ("config.md", "config-linux.md"):
         text = (SPEC_DIR / name).read_text()
-        for n, m in enumerate(re.finditer(r"```json\n(.*?)```", text, re.S)):
+        for n, m in enumerate(re.finditer(r"```json\n(.*?)```", text, re.DOTALL)):
             body = _repair(m.group(1))
             obj = json.loads(body if body.startswith("{") else "{" + body + "}")
             if "state" in obj and "fds" in obj:  # the seccomp agent's process state, not a config

@@ -34,7 +34,7 @@ CAP_SETS = ("bounding", "effective", "inheritable", "permitted", "ambient")
 _CAP_LAST_CAP = "/proc/sys/kernel/cap_last_cap"
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def last_cap(path: str = _CAP_LAST_CAP) -> int:
     """The highest capability number the running kernel knows
     (``/proc/sys/kernel/cap_last_cap``); the table's last one if unreadable."""

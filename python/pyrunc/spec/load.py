@@ -53,7 +53,7 @@ def _fail(path: Path, expected: str, v: Any) -> SpecError:
     return SpecError(field_path(*path), f"expected {expected}, got {_json_type(v)}")
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _hints(cls: type) -> dict[str, Any]:
     return typing.get_type_hints(cls, vars(model))
 

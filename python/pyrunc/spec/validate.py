@@ -144,9 +144,9 @@ def validate(
         raise _err("hostname", msg="unable to set hostname without a private UTS namespace")
     if spec.domainname and "uts" not in ns:
         raise _err("domainname", msg="unable to set domainname without a private UTS namespace")
+    _check_userns(linux, ns, rootless, w)
     _check_mounts(spec, linux, ns, rootless, w)
     _check_hooks(spec)
-    _check_userns(linux, ns, rootless, w)
     _check_linux_paths(linux, ns)
     _check_sysctl(linux, ns)
     _check_devices(linux)
@@ -298,7 +298,8 @@ def _check_userns(linux: Linux, ns: dict, rootless: bool, w: list[str]) -> None:
         for key, maps in (("uidMappings", linux.uid_mappings), ("gidMappings", linux.gid_mappings)):
             if maps:
                 raise _err("linux", key,
-                           msg="user namespace mappings specified, but USER namespace isn't enabled in the config")
+                           msg="user namespace mappings specified, "
+                           "but USER namespace isn't enabled in the config")
         return
     for key, maps in (("uidMappings", linux.uid_mappings), ("gidMappings", linux.gid_mappings)):
         for i, m in enumerate(maps):
@@ -327,7 +328,8 @@ def _check_userns(linux: Linux, ns: dict, rootless: bool, w: list[str]) -> None:
                             ("gidMappings", linux.gid_mappings, "group")):
         if not maps:
             if rootless:
-                raise _err("linux", key, msg=f"rootless containers requires at least one {key[:3].upper()} mapping")
+                raise _err("linux", key,
+                           msg=f"rootless containers requires at least one {key[:3].upper()} mapping")
             raise _err("linux", key, msg="user namespaces enabled, but no user mapping found")
         if _host_id(maps, 0) is None:
             raise _err("linux", key, msg=f"user namespaces enabled, but no root {what} mapping found")
@@ -346,7 +348,8 @@ def _check_linux_paths(linux: Linux, ns: dict) -> None:
                        msg="time namespace offsets specified, but time namespace isn't enabled in the config")
         for clock, off in linux.time_offsets.items():
             if clock not in _TIME_CLOCKS:
-                raise _err("linux", "timeOffsets", clock, msg=f'unknown clock "{clock}" (boottime, monotonic)')
+                raise _err("linux", "timeOffsets", clock,
+                           msg=f'unknown clock "{clock}" (boottime, monotonic)')
             if off.nanosecs is not None and off.nanosecs >= 1_000_000_000:
                 raise _err("linux", "timeOffsets", clock, "nanosecs", msg="must be less than 1000000000")
 
@@ -355,7 +358,8 @@ def _is_host_netns(path: str) -> bool:
     try:
         a, b = os.stat("/proc/self/ns/net"), os.stat(path)
     except OSError as e:
-        raise _err("linux", "namespaces", msg=f"invalid netns path: stat {e.filename}: {e.strerror.lower()}") from None
+        raise _err("linux", "namespaces",
+                   msg=f"invalid netns path: stat {e.filename}: {e.strerror.lower()}") from None
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
@@ -384,7 +388,8 @@ def _check_sysctl(linux: Linux, ns: dict) -> None:
             if s == "kernel.domainname":
                 continue
             if s == "kernel.hostname":
-                raise _err(*where, msg=f'sysctl "{s}" is not allowed as it conflicts with the OCI "hostname" field')
+                raise _err(*where,
+                           msg=f'sysctl "{s}" is not allowed as it conflicts with the OCI "hostname" field')
         raise _err(*where, msg=f'sysctl "{s}" is not in a separate kernel namespace')
 
 
@@ -423,15 +428,17 @@ def _check_mounts(spec: Spec, linux: Linux, ns: dict, rootless: bool, w: list[st
                 for j, idm in enumerate(maps):
                     if idm.size == 0:
                         raise _err("mounts", i, key, j, "size", msg="must be greater than zero")
-        if rootless:
+        joining_userns = bool(ns.get("user") and ns["user"].path)
+        if rootless and not joining_userns:
+            # uid=/gid= data options must name ids that exist inside the userns
             for opt in opts.data_options:
                 name, eq, val = opt.partition("=")
-                if eq and name in ("uid", "gid") and val.isdigit():
-                    maps = linux.uid_mappings if name == "uid" else linux.gid_mappings
-                    if not ns.get("user") or not ns["user"].path:
-                        if _host_id(maps, int(val)) is None:
-                            raise _err("mounts", i, "options", msg=f"cannot specify {opt} mount option for "
-                                       f"rootless container: {name} {val} is not mapped in the user namespace")
+                if not (eq and name in ("uid", "gid") and val.isdigit()):
+                    continue
+                maps = linux.uid_mappings if name == "uid" else linux.gid_mappings
+                if _host_id(maps, int(val)) is None:
+                    raise _err("mounts", i, "options", msg=f"cannot specify {opt} mount option for rootless "
+                               f"container: {name} {val} is not mapped in the user namespace")
 
 
 def _check_hooks(spec: Spec) -> None:
@@ -601,7 +608,8 @@ def _check_memory_policy(linux: Linux) -> None:
     # set_mempolicy(2): these modes take no nodemask, these need a non-empty one
     if mp.mode in ("MPOL_DEFAULT", "MPOL_LOCAL") and nodes:
         raise _err(*base, "nodes", msg=f"{mp.mode} does not take nodes")
-    if mp.mode in ("MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED_MANY") and not nodes:
+    needs_nodes = ("MPOL_BIND", "MPOL_INTERLEAVE", "MPOL_WEIGHTED_INTERLEAVE", "MPOL_PREFERRED_MANY")
+    if mp.mode in needs_nodes and not nodes:
         raise _err(*base, "nodes", msg=f"{mp.mode} needs at least one node")
 
 
@@ -610,7 +618,8 @@ def _check_net_devices(linux: Linux, ns: dict) -> None:
         return
     net = ns.get("network")
     if net is None:
-        raise _err("linux", "netDevices", msg="unable to move network devices without a private NET namespace")
+        raise _err("linux", "netDevices",
+                   msg="unable to move network devices without a private NET namespace")
     for host_name, dev in linux.net_devices.items():
         for key, name in (("", host_name), ("name", dev.name)):
             if name is None or (key == "name" and name == ""):
