@@ -168,8 +168,8 @@ INVALID: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("bind-with-data", setp("mounts/2/options", ["rbind", "mode=755"]),
      "mounts[2].options: bind mounts cannot have any filesystem-specific options applied: mode=755"),
     ("idmap-not-bind", setp("mounts/1/options", ["idmap"]),
-     "mounts[1]: idmapped mounts (idmap, ridmap, uidMappings/gidMappings) are supported only for mounts with "
-     "the option 'bind'"),
+     ("mounts[1]: idmapped mounts (idmap, ridmap, uidMappings/gidMappings) are supported only for mounts with "
+     "the option 'bind'")),
     ("idmap-no-maps", setp("mounts/2/options", ["rbind", "idmap"]),
      "mounts[2].options: idmap needs uidMappings/gidMappings on the mount or a user namespace"),
     ("mount-uidmap-alone", setp("mounts/2/uidMappings", USERNS["uidMappings"]),
@@ -236,8 +236,8 @@ INVALID: list[tuple[str, Callable[[dict[str, Any]], None], str]] = [
     ("netdev-name", setp("linux/netDevices", {"eth0": {"name": "a/b"}}),
      'linux.netDevices.eth0.name: invalid network device name "a/b"'),
     ("systemd-path", setp("linux/cgroupsPath", "/foo/bar"),
-     'linux.cgroupsPath: expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, '
-     'got "/foo/bar" instead'),
+     ('linux.cgroupsPath: expected cgroupsPath to be of format "slice:prefix:name" for systemd cgroups, '
+     'got "/foo/bar" instead')),
 ]
 
 
