@@ -94,7 +94,7 @@ def parse_duration(s: str) -> float:
     """Go's time.ParseDuration, in seconds (``5s``, ``1m30s``, ``250ms``)."""
     orig = s
     sign = 1.0
-    if s[:1] in "+-":
+    if s and s[0] in "+-":
         sign = -1.0 if s[0] == "-" else 1.0
         s = s[1:]
     if s == "0":
