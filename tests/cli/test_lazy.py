@@ -17,7 +17,7 @@ sys.stdout.flush()
 print(repr({"code": code, "modules": sorted(sys.modules)}), file=sys.stderr)
 """
 
-HEAVY = ["pyrunc._native", "pyrunc.container", "pyrunc.spec", "pyrunc.cgroups", "pyrunc.api", "subprocess", "json"]
+HEAVY = ["pyrunc._native", "pyrunc.container", "pyrunc.spec", "pyrunc.cgroups", "pyrunc.api", "subprocess"]
 
 
 @pytest.mark.parametrize("args", [["--help"], ["--version"], ["-v"], []])
