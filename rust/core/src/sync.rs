@@ -157,9 +157,12 @@ impl SyncSocket {
         Ok(msg)
     }
 
-    /// Report the one fatal error. Failure to send is ignored: the caller exits next.
+    /// Report the one fatal error. When stage 0 is gone (after `ready` the
+    /// socket is closed), stderr is the only place left to say it.
     pub fn send_error(&self, e: &InitError) {
-        let _ = self.send(&SyncMsg::Error(e.clone()));
+        if self.send(&SyncMsg::Error(e.clone())).is_err() {
+            eprintln!("pyrunc-init: {e}");
+        }
     }
 
     pub fn log(&self, level: &str, msg: impl Into<String>) {
