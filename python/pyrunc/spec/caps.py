@@ -109,7 +109,7 @@ def unknown_cap_fields(capabilities: object, prefix: str = "process.capabilities
                        *, last: Optional[int] = None) -> list[tuple[str, str]]:
     """(field path, name) of every capability entry :func:`resolve` would drop."""
     top = last_cap() if last is None else last
-    out = []
+    out: list[tuple[str, str]] = []
     if capabilities is None:
         return out
     for s in CAP_SETS:

@@ -73,7 +73,7 @@ def _convert(tp: Any, v: Any, path: Path, kind: str = "") -> Any:
             raise _fail(path, "an object", v)
         _, item = typing.get_args(tp)
         return {k: _convert(item, x, (*path, k), kind) for k, x in v.items()}
-    if dataclasses.is_dataclass(tp):
+    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
         if not isinstance(v, dict):
             raise _fail(path, "an object", v)
         return _build(tp, v, path)

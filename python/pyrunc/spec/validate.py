@@ -54,6 +54,10 @@ def _err(*parts: P, msg: str) -> SpecError:
     return SpecError(field_path(*parts), msg)
 
 
+def _strerror(e: OSError) -> str:
+    return (e.strerror or str(e)).lower()
+
+
 def _isabs(p: str) -> bool:
     return p.startswith("/")
 
@@ -189,7 +193,7 @@ def _check_rootfs(path: str, bundle: str) -> None:
     try:
         os.stat(rootfs)
     except OSError as e:
-        raise _err("root", "path", msg=f"invalid rootfs: stat {rootfs}: {e.strerror.lower()}") from None
+        raise _err("root", "path", msg=f"invalid rootfs: stat {rootfs}: {_strerror(e)}") from None
     if not os.path.isdir(rootfs):
         raise _err("root", "path", msg=f"invalid rootfs: {rootfs} is not a directory")
     if os.path.realpath(rootfs) != rootfs:
@@ -302,8 +306,8 @@ def _check_userns(linux: Linux, ns: dict, rootless: bool, w: list[str]) -> None:
                            "but USER namespace isn't enabled in the config")
         return
     for key, maps in (("uidMappings", linux.uid_mappings), ("gidMappings", linux.gid_mappings)):
-        for i, m in enumerate(maps):
-            if m.size == 0:
+        for i, idm in enumerate(maps):
+            if idm.size == 0:
                 raise _err("linux", key, i, "size", msg="must be greater than zero")
     if user.path:
         # Joining a userns: its own maps apply. runc tolerates identical maps in
@@ -359,7 +363,7 @@ def _is_host_netns(path: str) -> bool:
         a, b = os.stat("/proc/self/ns/net"), os.stat(path)
     except OSError as e:
         raise _err("linux", "namespaces",
-                   msg=f"invalid netns path: stat {e.filename}: {e.strerror.lower()}") from None
+                   msg=f"invalid netns path: stat {e.filename}: {_strerror(e)}") from None
     return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
 
 
@@ -542,11 +546,11 @@ def _check_seccomp(s: Seccomp) -> None:
             if "write" in sc.names:
                 raise _err(*p, "names", sc.names.index("write"),
                            msg="SCMP_ACT_NOTIFY cannot be used for the write syscall")
-        for j, a in enumerate(sc.args):
-            if a.op not in SECCOMP_OPERATORS:
-                raise _err(*p, "args", j, "op", msg=f'invalid operator "{a.op}"')
-            if a.index >= 6:
-                raise _err(*p, "args", j, "index", msg=f"syscall argument index {a.index} out of range (0-5)")
+        for j, arg in enumerate(sc.args):
+            if arg.op not in SECCOMP_OPERATORS:
+                raise _err(*p, "args", j, "op", msg=f'invalid operator "{arg.op}"')
+            if arg.index >= 6:
+                raise _err(*p, "args", j, "index", msg=f"syscall argument index {arg.index} out of range (0-5)")
     if notify and not s.listener_path:
         raise _err(*base, "listenerPath", msg="SCMP_ACT_NOTIFY needs a listenerPath to send the notify fd to")
 
