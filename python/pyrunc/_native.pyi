@@ -3,7 +3,17 @@ import os
 from typing import Optional, Sequence, Union
 
 # --- spawn ---
-# (spawn-related entries: owned by the lead engineer)
+VERSION: str
+SYNC_MESSAGES: list[str]
+INIT_BINARY_SIZE: int
+
+def spawn(plan: bytes, pass_fds: Sequence[int], preserve_fds: int = 0, argv0: str = "pyrunc:[1:INIT]") -> int:
+    """Fork and fexecve the pyrunc-init binary from a sealed memfd; return stage 1's pid.
+
+    In the child fds 0-2 and 3..3+preserve_fds-1 stay, pass_fds[i] becomes fd
+    3+preserve_fds+i, the plan JSON (a memfd) follows them; every other fd is
+    closed on exec. See rust/core/src/plan.rs and sync.rs.
+    """
 
 # --- low ---
 # Raw syscall helpers; documented in pyrunc/low.py, implemented in
