@@ -550,7 +550,8 @@ def _check_seccomp(s: Seccomp) -> None:
             if arg.op not in SECCOMP_OPERATORS:
                 raise _err(*p, "args", j, "op", msg=f'invalid operator "{arg.op}"')
             if arg.index >= 6:
-                raise _err(*p, "args", j, "index", msg=f"syscall argument index {arg.index} out of range (0-5)")
+                raise _err(*p, "args", j, "index",
+                           msg=f"syscall argument index {arg.index} out of range (0-5)")
     if notify and not s.listener_path:
         raise _err(*base, "listenerPath", msg="SCMP_ACT_NOTIFY needs a listenerPath to send the notify fd to")
 
