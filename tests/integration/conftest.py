@@ -1,0 +1,331 @@
+"""Fixtures for real containers: a busybox rootfs, bundles, the runtime CLI, and
+a leftover check that fails any test leaving state dirs, mounts, cgroups or
+processes behind.
+
+``PYRUNC_RUNTIME=runc pytest tests/integration`` runs the same tests against
+another runtime binary, to check the tests themselves.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+import pytest
+
+BUSYBOX = "/bin/busybox"
+CGROUP_ROOT = "/sys/fs/cgroup"
+ID_PREFIX = "pyt-"
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="integration tests need root")
+needs_busybox = pytest.mark.skipif(not os.path.exists(BUSYBOX), reason="needs busybox-static at /bin/busybox")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).parent
+    for item in items:
+        if Path(str(item.fspath)).parent == here:
+            item.add_marker(needs_root)
+            item.add_marker(needs_busybox)
+
+
+def runtime_argv() -> list[str]:
+    other = os.environ.get("PYRUNC_RUNTIME")
+    if other:
+        return [other]
+    return [sys.executable, "-m", "pyrunc"]
+
+
+def is_pyrunc() -> bool:
+    return not os.environ.get("PYRUNC_RUNTIME")
+
+
+# ---------------------------------------------------------------- rootfs, bundle
+
+
+@pytest.fixture(scope="session")
+def rootfs_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A minimal rootfs: /bin/busybox (static) and a symlink per applet."""
+    root = tmp_path_factory.mktemp("rootfs-template") / "rootfs"
+    for d in ("bin", "dev", "proc", "sys", "etc", "tmp", "root"):
+        (root / d).mkdir(parents=True)
+    os.chmod(root / "tmp", 0o1777)
+    shutil.copy2(BUSYBOX, root / "bin" / "busybox")
+    applets = subprocess.run([BUSYBOX, "--list"], check=True, capture_output=True, text=True).stdout.split()
+    for a in applets:
+        if a != "busybox" and "/" not in a:
+            os.symlink("busybox", root / "bin" / a)
+    (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534::/:/bin/false\n")
+    (root / "etc" / "group").write_text("root:x:0:\nnogroup:x:65534:\n")
+    return root
+
+
+class Bundle:
+    """A bundle dir with config.json from ``pyrunc.spec.default.default_spec()``."""
+
+    def __init__(self, path: Path, config: dict[str, Any]) -> None:
+        self.path = path
+        self.config = config
+        self.rootfs = path / "rootfs"
+
+    def set_args(self, *args: str) -> Bundle:
+        self.config["process"]["args"] = list(args)
+        return self.write()
+
+    def update(self, fn: Callable[[dict[str, Any]], None]) -> Bundle:
+        fn(self.config)
+        return self.write()
+
+    def write(self) -> Bundle:
+        (self.path / "config.json").write_text(json.dumps(self.config, indent=2))
+        return self
+
+
+@pytest.fixture
+def make_bundle(tmp_path: Path, rootfs_template: Path) -> Callable[..., Bundle]:
+    from pyrunc.spec.default import default_spec
+
+    n = [0]
+
+    def make(*args: str) -> Bundle:
+        n[0] += 1
+        path = tmp_path / f"bundle{n[0]}"
+        path.mkdir()
+        shutil.copytree(rootfs_template, path / "rootfs", symlinks=True)
+        cfg = copy.deepcopy(default_spec())
+        cfg["process"]["terminal"] = False
+        cfg["process"]["args"] = list(args) or ["true"]
+        return Bundle(path, cfg).write()
+
+    return make
+
+
+@pytest.fixture
+def bundle(make_bundle: Callable[..., Bundle]) -> Bundle:
+    return make_bundle()
+
+
+# ---------------------------------------------------------------- the runtime
+
+
+class Result:
+    def __init__(self, rc: int, out: str, err: str) -> None:
+        self.rc = rc
+        self.out = out
+        self.err = err
+
+    def __repr__(self) -> str:
+        return f"Result(rc={self.rc}, out={self.out!r}, err={self.err!r})"
+
+    def error_text(self) -> str:
+        """The msg of the last logrus error line on stderr (runc's and pyrunc's shape)."""
+        for line in reversed(self.err.splitlines()):
+            m = _MSG_RE.search(line) if "level=error" in line else None
+            if m:
+                v = m.group(1)
+                return json.loads(v) if v.startswith('"') else v
+        return self.err.strip()
+
+
+_MSG_RE = re.compile(r'msg=("(?:[^"\\]|\\.)*"|\S+)')
+
+
+class Runtime:
+    """Runs the runtime's CLI with a --root of its own. Output always goes to
+    files: a container created by ``create`` keeps its stdio, and a pipe it
+    holds would never reach EOF."""
+
+    def __init__(self, root: Path, argv: list[str], ids: Optional[list[str]] = None) -> None:
+        self.root = root
+        self.argv = argv
+        self.ids: list[str] = ids if ids is not None else []
+
+    def new_id(self, name: str = "c") -> str:
+        cid = f"{ID_PREFIX}{name}-{uuid.uuid4().hex[:8]}"
+        self.ids.append(cid)
+        return cid
+
+    def popen(self, *args: str, stdin: Any = subprocess.DEVNULL, **kw: Any) -> subprocess.Popen[bytes]:
+        return subprocess.Popen([*self.argv, "--root", str(self.root), *args], stdin=stdin, **kw)
+
+    def __call__(self, *args: str, timeout: float = 60, input: Optional[bytes] = None) -> Result:
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            p = self.popen(*args, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                           stdout=out, stderr=err)
+            try:
+                p.communicate(input, timeout=timeout)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+                raise
+            out.seek(0)
+            err.seek(0)
+            return Result(p.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+
+    def ok(self, *args: str, **kw: Any) -> Result:
+        r = self(*args, **kw)
+        assert r.rc == 0, f"{args}: {r}"
+        return r
+
+    def state(self, cid: str) -> dict[str, Any]:
+        return json.loads(self.ok("state", cid).out)
+
+
+@pytest.fixture
+def container_ids() -> list[str]:
+    """Every container id the test's runtimes made (for the leftover check)."""
+    return []
+
+
+@pytest.fixture
+def runtime(tmp_path: Path, container_ids: list[str]) -> Iterator[Runtime]:
+    rt = Runtime(tmp_path / "state-root", runtime_argv(), container_ids)
+    yield rt
+    # Best-effort cleanup of anything a failing test left; the leftover check
+    # below still reports it.
+    for cid in rt.ids:
+        if (rt.root / cid).exists():
+            rt("delete", "-f", cid, timeout=30)
+
+
+@pytest.fixture
+def runc(tmp_path: Path, container_ids: list[str]) -> Iterator[Runtime]:
+    """Debian's runc, for differential checks."""
+    path = shutil.which("runc")
+    if not path:
+        pytest.skip("runc is not installed")
+    rt = Runtime(tmp_path / "runc-root", [path], container_ids)
+    yield rt
+    for cid in rt.ids:
+        if (rt.root / cid).exists():
+            rt("delete", "-f", cid, timeout=30)
+
+
+# ---------------------------------------------------------------- leftovers
+
+
+def _mounts_under(path: str) -> list[str]:
+    out = []
+    with open("/proc/self/mountinfo") as f:
+        for line in f:
+            mp = line.split()[4].replace("\\040", " ")
+            if mp.startswith(path):
+                out.append(mp)
+    return out
+
+
+def _procs_under(path: str) -> list[int]:
+    """Processes whose root or cwd is inside ``path`` (containers, hooks)."""
+    out = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or int(name) == os.getpid():
+            continue
+        for what in ("root", "cwd"):
+            try:
+                target = os.readlink(f"/proc/{name}/{what}")
+            except OSError:
+                continue
+            if target.startswith(path):
+                out.append(int(name))
+                break
+    return out
+
+
+def _cgroups_named(ids: list[str]) -> list[str]:
+    out = []
+    try:
+        hierarchies = [os.path.join(CGROUP_ROOT, h) for h in os.listdir(CGROUP_ROOT)]
+    except OSError:
+        return out
+    for h in hierarchies + [CGROUP_ROOT]:
+        for cid in ids:
+            p = os.path.join(h, cid)
+            if os.path.isdir(p):
+                out.append(p)
+    return out
+
+
+def _remove_cgroup(path: str) -> None:
+    for dirpath, _dirs, _files in sorted(os.walk(path), key=lambda t: -len(t[0])):
+        for _ in range(50):
+            try:
+                os.rmdir(dirpath)
+                break
+            except OSError:
+                time.sleep(0.05)
+
+
+@pytest.fixture(autouse=True)
+def no_leftovers(tmp_path: Path, container_ids: list[str]) -> Iterator[None]:
+    yield
+    ids = container_ids
+    roots = [tmp_path / "state-root", tmp_path / "runc-root"]
+    problems = []
+    deadline = time.monotonic() + 5
+    while True:
+        procs = _procs_under(str(tmp_path))
+        if not procs or time.monotonic() > deadline:
+            break
+        time.sleep(0.05)  # a killed container may take a moment to go
+    if procs:
+        problems.append(f"processes {procs}")
+        for pid in procs:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+    state_dirs = [str(p) for r in roots if r.exists() for p in r.iterdir()]
+    if state_dirs:
+        problems.append(f"state dirs {state_dirs}")
+        for d in state_dirs:
+            shutil.rmtree(d, ignore_errors=True)
+    mounts = _mounts_under(str(tmp_path))
+    if mounts:
+        problems.append(f"mounts {mounts}")
+        for m in sorted(mounts, key=len, reverse=True):
+            subprocess.run(["umount", "-l", m], check=False)
+    cgs = _cgroups_named(ids)
+    if cgs:
+        problems.append(f"cgroups {cgs}")
+        for c in cgs:
+            _remove_cgroup(c)
+    if problems:
+        pytest.fail("left behind: " + "; ".join(problems))
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def wait_for(check: Callable[[], Any], timeout: float = 10, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        v = check()
+        if v:
+            return v
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def state_schema_validator() -> Any:
+    import jsonschema
+
+    schema_dir = Path("/work/shared/oci-runtime-spec/schema")
+    if not schema_dir.exists():
+        schema_dir = Path(__file__).resolve().parents[3] / "shared" / "oci-runtime-spec" / "schema"
+    if not schema_dir.exists():
+        pytest.skip("runtime-spec schemas not found")
+    schema = json.loads((schema_dir / "state-schema.json").read_text())
+    resolver = jsonschema.RefResolver(base_uri=schema_dir.as_uri() + "/", referrer=schema)
+    return jsonschema.Draft4Validator(schema, resolver=resolver)
