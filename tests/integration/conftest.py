@@ -20,7 +20,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 import pytest
 
@@ -146,7 +146,7 @@ class Runtime:
     files: a container created by ``create`` keeps its stdio, and a pipe it
     holds would never reach EOF."""
 
-    def __init__(self, root: Path, argv: list[str], ids: Optional[list[str]] = None) -> None:
+    def __init__(self, root: Path, argv: list[str], ids: list[str] | None = None) -> None:
         self.root = root
         self.argv = argv
         self.ids: list[str] = ids if ids is not None else []
@@ -159,7 +159,7 @@ class Runtime:
     def popen(self, *args: str, stdin: Any = subprocess.DEVNULL, **kw: Any) -> subprocess.Popen[bytes]:
         return subprocess.Popen([*self.argv, "--root", str(self.root), *args], stdin=stdin, **kw)
 
-    def __call__(self, *args: str, timeout: float = 60, input: Optional[bytes] = None) -> Result:
+    def __call__(self, *args: str, timeout: float = 60, input: bytes | None = None) -> Result:
         with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
             p = self.popen(*args, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
                            stdout=out, stderr=err)

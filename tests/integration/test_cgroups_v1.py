@@ -14,7 +14,6 @@ import time
 import uuid
 
 import pytest
-
 from pyrunc import cgroups
 from pyrunc.errors import CgroupError
 
