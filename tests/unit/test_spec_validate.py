@@ -341,3 +341,23 @@ def test_parse_cpu_list() -> None:
     for bad in ("1-", "a", "3-1", "1,,2"):
         with pytest.raises(ValueError):
             parse_cpu_list(bad)
+
+
+def test_join_userns_with_mappings() -> None:
+    # runc: matching mappings next to a userns path only warn, others are refused
+    own = [line.split() for line in Path("/proc/self/uid_map").read_text().splitlines()]
+    own_g = [line.split() for line in Path("/proc/self/gid_map").read_text().splitlines()]
+
+    def maps(rows: list[list[str]]) -> list[dict[str, int]]:
+        return [{"containerID": int(a), "hostID": int(b), "size": int(c)} for a, b, c in rows]
+
+    doc = edit(lambda d: (ns_add("user", path="/proc/self/ns/user")(d),
+                          d["linux"].update(uidMappings=maps(own), gidMappings=maps(own_g))))
+    w = check(doc)
+    assert len(w) == 1 and w[0].startswith("linux.uidMappings: config.json has both a userns path")
+    doc["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 12345, "size": 1}]
+    with pytest.raises(SpecError, match="^linux.uidMappings: user namespaces enabled, but both namespace path "
+                       "and non-matching mapping specified"):
+        check(doc)
+    del doc["linux"]["uidMappings"], doc["linux"]["gidMappings"]
+    assert check(doc) == []
