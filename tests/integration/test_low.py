@@ -64,7 +64,7 @@ def oserror(fn: Callable[[], Any]) -> tuple[int, str]:
     try:
         fn()
     except OSError as e:
-        return e.errno, e.strerror
+        return e.errno or 0, e.strerror or ""
     raise AssertionError("no OSError raised")
 
 
@@ -91,7 +91,12 @@ def test_low_uts_namespace_hostname_stays_inside() -> None:
     assert os.uname().nodename == host.nodename != "pyrunc-low-uts"
     assert Path("/proc/sys/kernel/domainname").read_text().strip() != "pyrunc.test"
     name = "x" * 65  # over __NEW_UTS_LEN
-    assert in_child(lambda: (low.unshare(low.CLONE_NEWUTS), oserror(lambda: low.sethostname(name)))[1]) == (
+
+    def too_long() -> tuple[int, str]:
+        low.unshare(low.CLONE_NEWUTS)
+        return oserror(lambda: low.sethostname(name))
+
+    assert in_child(too_long) == (
         errno.EINVAL,
         f"sethostname {name}: Invalid argument",
     )
@@ -284,7 +289,7 @@ def test_low_prctl_bits_round_trip() -> None:
     assert not low.get_no_new_privs()
 
     def child() -> list[Any]:
-        got = [low.get_no_new_privs()]
+        got: list[Any] = [low.get_no_new_privs()]
         low.set_no_new_privs()
         got.append(low.get_no_new_privs())
         low.set_dumpable(False)
@@ -384,6 +389,11 @@ def test_low_spawn_in_namespaces_bad_map_kills_child() -> None:
         os.waitpid(-1, os.WNOHANG)
 
 
+def hostname_after_setns(target: int | str, nstype: int = 0) -> str:
+    low.setns(target, nstype)
+    return socket.gethostname()
+
+
 def test_low_setns_joins_a_spawned_childs_uts_namespace(tmp_path: Path) -> None:
     ready = tmp_path / "ready"
     pid = low.spawn_in_namespaces(
@@ -396,14 +406,14 @@ def test_low_setns_joins_a_spawned_childs_uts_namespace(tmp_path: Path) -> None:
             time.sleep(0.01)
         fd = os.open(f"/proc/{pid}/ns/uts", os.O_RDONLY)
         try:
-            by_fd = in_child(lambda: (low.setns(fd, low.CLONE_NEWUTS), socket.gethostname())[1])
+            by_fd = in_child(lambda: hostname_after_setns(fd, low.CLONE_NEWUTS))
         finally:
             os.close(fd)
-        by_path = in_child(lambda: (low.setns(f"/proc/{pid}/ns/uts"), socket.gethostname())[1])
+        by_path = in_child(lambda: hostname_after_setns(f"/proc/{pid}/ns/uts"))
         wrong = in_child(lambda: oserror(lambda: low.setns(f"/proc/{pid}/ns/uts", low.CLONE_NEWNET)))
         pidfd = low.pidfd_open(pid)
         try:
-            by_pidfd = in_child(lambda: (low.setns(pidfd, low.CLONE_NEWUTS), socket.gethostname())[1])
+            by_pidfd = in_child(lambda: hostname_after_setns(pidfd, low.CLONE_NEWUTS))
         finally:
             os.close(pidfd)
     finally:

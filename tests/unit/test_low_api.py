@@ -1,4 +1,5 @@
 """pyrunc.low: API shape and the error paths that need no privileges."""
+
 from __future__ import annotations
 
 import errno
@@ -8,7 +9,6 @@ import signal
 import time
 
 import pytest
-
 from pyrunc import _native, low
 
 
@@ -47,21 +47,21 @@ def test_low_error_names_syscall_and_argument() -> None:
     assert e.strerror == "open /nonexistent/ns/net: No such file or directory"
     e = _err(low.setns, -1)
     # The text after the colon is nix's errno description ("Bad file number").
-    assert e.errno == errno.EBADF and e.strerror.startswith("setns -1: ")
+    assert e.errno == errno.EBADF and str(e.strerror).startswith("setns -1: ")
     e = _err(low.close_range, 10, 5)
     assert (e.errno, e.strerror) == (errno.EINVAL, "close_range 10: Invalid argument")
     e = _err(low.capget, 0x7FFFFFFF)
-    assert e.errno == errno.ESRCH and e.strerror.startswith("capget 2147483647: ")
+    assert e.errno == errno.ESRCH and str(e.strerror).startswith("capget 2147483647: ")
     e = _err(low.open_tree, -1, "relative")
-    assert e.errno == errno.EBADF and e.strerror.startswith("open_tree relative: ")
+    assert e.errno == errno.EBADF and str(e.strerror).startswith("open_tree relative: ")
     e = _err(low.write_id_map, 0x7FFFFFFF, "0 0 1")
-    assert e.errno == errno.ENOENT and e.strerror.startswith("open /proc/2147483647/uid_map: ")
+    assert e.errno == errno.ENOENT and str(e.strerror).startswith("open /proc/2147483647/uid_map: ")
     e = _err(low.seccomp_load_bpf, b"\0" * 7)
-    assert e.errno == errno.EINVAL and e.strerror.startswith("seccomp program of 7 bytes")
+    assert e.errno == errno.EINVAL and str(e.strerror).startswith("seccomp program of 7 bytes")
     e = _err(low.drop_bounding, 999)
-    assert e.errno == errno.EINVAL and e.strerror.startswith("prctl PR_CAPBSET_DROP: ")
+    assert e.errno == errno.EINVAL and str(e.strerror).startswith("prctl PR_CAPBSET_DROP: ")
     e = _err(low.mount, None, "/a\0b")
-    assert e.errno == errno.EINVAL and e.strerror.startswith("mount ")
+    assert e.errno == errno.EINVAL and str(e.strerror).startswith("mount ")
 
 
 def test_low_capget_self_agrees_with_proc_status() -> None:
@@ -79,22 +79,18 @@ def test_low_spawn_without_namespaces_and_exec_errors() -> None:
     e = _err(low.spawn_in_namespaces, ["/nonexistent/prog"])
     assert (e.errno, e.strerror) == (errno.ENOENT, "execve /nonexistent/prog: No such file or directory")
     e = _err(low.spawn_in_namespaces, ["sh"], low.CLONE_NEWTIME)
-    assert e.errno == errno.EINVAL and e.strerror.startswith("clone CLONE_NEWTIME: ")
+    assert e.errno == errno.EINVAL and str(e.strerror).startswith("clone CLONE_NEWTIME: ")
     # A directory is found but not executable: the child's execve errno comes back.
     e = _err(low.spawn_in_namespaces, ["/"])
-    assert e.errno == errno.EACCES and e.strerror.startswith("execve /: ")
+    assert e.errno == errno.EACCES and str(e.strerror).startswith("execve /: ")
 
 
 def test_low_spawn_env_is_passed() -> None:
-    r, w = os.pipe()
-    try:
-        pid = low.spawn_in_namespaces(["sh", "-c", 'test "$PYRUNC_X" = yes'], env={"PYRUNC_X": "yes", "PATH": "/bin:/usr/bin"})
-        assert os.waitpid(pid, 0)[1] == 0
-        pid = low.spawn_in_namespaces(["sh", "-c", 'test "$PYRUNC_X" = yes'], env=["PYRUNC_X=no", "PATH=/bin:/usr/bin"])
-        assert os.waitpid(pid, 0)[1] == 1 << 8
-    finally:
-        os.close(r)
-        os.close(w)
+    check = ["sh", "-c", 'test "$PYRUNC_X" = yes']
+    pid = low.spawn_in_namespaces(check, env={"PYRUNC_X": "yes", "PATH": "/bin:/usr/bin"})
+    assert os.waitpid(pid, 0)[1] == 0
+    pid = low.spawn_in_namespaces(check, env=["PYRUNC_X=no", "PATH=/bin:/usr/bin"])
+    assert os.waitpid(pid, 0)[1] == 1 << 8
 
 
 def test_low_pidfd_signals_a_child() -> None:
@@ -114,7 +110,7 @@ def test_low_pidfd_signals_a_child() -> None:
     finally:
         os.close(fd)
     e = _err(low.pidfd_open, 0x7FFFFFFF)
-    assert e.errno == errno.ESRCH and e.strerror.startswith("pidfd_open 2147483647")
+    assert e.errno == errno.ESRCH and str(e.strerror).startswith("pidfd_open 2147483647")
 
 
 def test_low_close_range_closes_and_marks_cloexec() -> None:

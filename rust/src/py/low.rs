@@ -278,7 +278,7 @@ fn pidfd_send_signal(pidfd: i32, sig: i32, flags: u32) -> PyResult<()> {
 
 /// close_range(2).
 #[pyfunction]
-#[pyo3(signature = (first, last=u32::MAX, flags=0))]
+#[pyo3(signature = (first, last=u32::MAX, flags=0), text_signature = "(first, last=4294967295, flags=0)")]
 fn close_range(first: u32, last: u32, flags: u32) -> PyResult<()> {
     py(low::close_range(first, last, flags))
 }
