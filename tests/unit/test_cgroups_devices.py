@@ -3,7 +3,6 @@ the interpreter in devices.evaluate; test_cgroups_v2 loads it for real)."""
 from __future__ import annotations
 
 import pytest
-
 from pyrunc.cgroups import devices as d
 from pyrunc.errors import CgroupError
 

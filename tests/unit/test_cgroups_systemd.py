@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pyrunc import cgroups
 from pyrunc.cgroups import systemd
 from pyrunc.errors import CgroupError

@@ -7,7 +7,6 @@ import shutil
 import signal
 
 import pytest
-
 from pyrunc import cgroups
 from pyrunc.cgroups import common
 from pyrunc.errors import CgroupError

@@ -135,6 +135,9 @@ def set_hugetlb(p: str, limits: Any) -> None:
             convert.pagesize_bytes(size)
         except ValueError as e:
             raise CgroupError(f"{fld}.pageSize: {e}") from None
+        avail = (read_opt(p, "cgroup.controllers") or "").split()
+        if "hugetlb" in avail and not exists(p, f"hugetlb.{size}.max"):
+            raise CgroupError(f"{fld}.pageSize: hugepage size {size} is not supported by the kernel")
         w(p, f"hugetlb.{size}.max", get(hl, "limit"), fld + ".limit")
         if exists(p, f"hugetlb.{size}.rsvd.max"):
             w(p, f"hugetlb.{size}.rsvd.max", get(hl, "limit"), fld + ".limit")
