@@ -227,3 +227,15 @@ def test_relative_path_is_under_own_cgroup(tmp_path, monkeypatch):
         for sub in ("pids", "devices", "memory"):
             os.rmdir(f"/sys/fs/cgroup/{sub}{parent}")
     assert not m.exists()
+
+
+def test_oom_kill_is_counted(mgr):
+    m, procs = mgr
+    p = _child("b = bytearray(96 << 20)")
+    procs.append(p)
+    m.add_pid(p.pid)
+    m.apply({"memory": {"limit": 32 * MiB, "swap": 32 * MiB}}, devices=False)
+    assert m.oom_kills() == 0
+    _go(p)
+    assert p.wait(timeout=30) == -signal.SIGKILL
+    assert m.oom_kills() == 1

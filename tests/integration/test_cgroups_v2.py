@@ -174,3 +174,15 @@ def test_mount_data(mgr):
     m, _ = mgr
     assert m.mounts_for_container(False)[0]["source"] == m.path
     assert m.mounts_for_container(True)[0]["fstype"] == "cgroup2"
+
+
+def test_oom_kill_is_counted(mgr):
+    m, procs = mgr
+    p = _child("b = bytearray(96 << 20)")
+    procs.append(p)
+    m.add_pid(p.pid)
+    m.apply({"memory": {"limit": 32 * MiB, "swap": 32 * MiB}}, devices=False)
+    assert m.oom_kills() == 0
+    _go(p)
+    assert p.wait(timeout=60) == -signal.SIGKILL
+    assert m.oom_kills() == 1

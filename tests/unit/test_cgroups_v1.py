@@ -290,3 +290,10 @@ def test_rootless_skips_unwritable(tree):
             m.apply({"pids": {"limit": 1}}, devices=False)
     finally:
         os.chmod(tree / "pids", 0o755)
+
+
+def test_oom_kills(tree):
+    m = make(tree)
+    with open(os.path.join(m.path_for("memory"), "memory.oom_control"), "w") as f:
+        f.write("oom_kill_disable 0\nunder_oom 0\noom_kill 3\n")
+    assert m.oom_kills() == 3

@@ -199,3 +199,8 @@ def test_destroy(tree):
 def test_from_state_rejects_garbage():
     with pytest.raises(CgroupError):
         cgroups.from_state({"version": 3})
+
+
+def test_oom_kills(tree):
+    m = make(tree, files={**FILES, "memory.events": "low 0\nmax 9\noom 2\noom_kill 2"})
+    assert m.oom_kills() == 2

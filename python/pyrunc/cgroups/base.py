@@ -61,6 +61,11 @@ class Manager:
     def exists(self) -> bool:
         raise NotImplementedError
 
+    def oom_kills(self) -> int:
+        """How many processes the OOM killer killed in this cgroup so far
+        (`events` polls it to emit "oom" events)."""
+        raise NotImplementedError
+
     def path_for(self, controller: str) -> str | None:
         raise NotImplementedError
 

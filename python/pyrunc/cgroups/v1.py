@@ -210,6 +210,11 @@ class V1Manager(Manager):
                 return sorted(set(common.read_pids(d)))
         return []
 
+    def oom_kills(self) -> int:
+        d = self.paths.get("memory")
+        # memory.oom_control has an "oom_kill N" line since Linux 4.13
+        return common.read_kv(d, "memory.oom_control").get("oom_kill", 0) if d else 0
+
     def stats(self) -> dict[str, Any]:
         from pyrunc.cgroups.stats import v1_stats
 

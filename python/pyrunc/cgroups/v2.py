@@ -147,6 +147,9 @@ class V2Manager(Manager):
     def pids(self) -> list[int]:
         return sorted(set(common.read_pids(self.path)))
 
+    def oom_kills(self) -> int:
+        return common.read_kv(self.path, "memory.events").get("oom_kill", 0)
+
     def stats(self) -> dict[str, Any]:
         from pyrunc.cgroups.stats import v2_stats
 
