@@ -218,7 +218,7 @@ def clean_path(p: str) -> str:
 
 
 def parse_mountinfo(path: str | None = None) -> list[dict[str, str]]:
-    out = []
+    out: list[dict[str, str]] = []
     try:
         with open(path or PROC_SELF_MOUNTINFO) as f:
             lines = f.read().splitlines()

@@ -159,7 +159,8 @@ def v2_stats(p: str) -> dict[str, Any]:
                            "kernel": {"limit": 0, "failcnt": 0}, "kernelTCP": {"limit": 0, "failcnt": 0},
                            "raw": raw}, "cache", "raw")
     out["pids"] = _pids(p, "pids.current", "pids.max")
-    svc_bytes, svc = [], []
+    svc_bytes: list[dict[str, Any]] = []
+    svc: list[dict[str, Any]] = []
     for line in (read_opt(p, "io.stat") or "").splitlines():
         parts = line.split()
         if not parts or ":" not in parts[0]:
