@@ -43,7 +43,14 @@ fn spawn_in_namespaces(
     gid_map: Option<String>,
     deny_setgroups: bool,
 ) -> PyResult<i32> {
-    let spec = low::spawn::SpawnSpec { argv, env, flags, uid_map, gid_map, deny_setgroups };
+    let spec = low::spawn::SpawnSpec {
+        argv,
+        env,
+        flags,
+        uid_map,
+        gid_map,
+        deny_setgroups,
+    };
     py(py_.allow_threads(|| low::spawn_in_namespaces(&spec)))
 }
 
@@ -64,7 +71,15 @@ fn mount(
     flags: u64,
     data: Option<String>,
 ) -> PyResult<()> {
-    py(py_.allow_threads(|| low::mount(source.as_deref().map(|p| p.as_os_str()), &target, fstype.as_deref(), flags, data.as_deref())))
+    py(py_.allow_threads(|| {
+        low::mount(
+            source.as_deref().map(|p| p.as_os_str()),
+            &target,
+            fstype.as_deref(),
+            flags,
+            data.as_deref(),
+        )
+    }))
 }
 
 /// umount2(2).
@@ -84,8 +99,16 @@ fn open_tree(dirfd: i32, path: PathBuf, flags: u32) -> PyResult<i32> {
 /// move_mount(2).
 #[pyfunction]
 #[pyo3(signature = (from_dirfd, from_path, to_dirfd, to_path, flags=0))]
-fn move_mount(from_dirfd: i32, from_path: PathBuf, to_dirfd: i32, to_path: PathBuf, flags: u32) -> PyResult<()> {
-    py(low::move_mount(from_dirfd, &from_path, to_dirfd, &to_path, flags))
+fn move_mount(
+    from_dirfd: i32,
+    from_path: PathBuf,
+    to_dirfd: i32,
+    to_path: PathBuf,
+    flags: u32,
+) -> PyResult<()> {
+    py(low::move_mount(
+        from_dirfd, &from_path, to_dirfd, &to_path, flags,
+    ))
 }
 
 /// mount_setattr(2).
@@ -100,7 +123,15 @@ fn mount_setattr(
     propagation: u64,
     userns_fd: u64,
 ) -> PyResult<()> {
-    py(low::mount_setattr(dirfd, &path, flags, attr_set, attr_clr, propagation, userns_fd))
+    py(low::mount_setattr(
+        dirfd,
+        &path,
+        flags,
+        attr_set,
+        attr_clr,
+        propagation,
+        userns_fd,
+    ))
 }
 
 /// fsopen(2); returns a filesystem context fd.
@@ -113,7 +144,13 @@ fn fsopen(fsname: &str, flags: u32) -> PyResult<i32> {
 /// fsconfig(2) with a string value (or none).
 #[pyfunction]
 #[pyo3(signature = (fd, cmd, key=None, value=None, aux=0))]
-fn fsconfig(fd: i32, cmd: u32, key: Option<&str>, value: Option<OsString>, aux: i32) -> PyResult<()> {
+fn fsconfig(
+    fd: i32,
+    cmd: u32,
+    key: Option<&str>,
+    value: Option<OsString>,
+    aux: i32,
+) -> PyResult<()> {
     py(low::fsconfig(fd, cmd, key, value.as_deref(), aux))
 }
 
@@ -251,7 +288,12 @@ fn setgroups(groups: Vec<u32>) -> PyResult<()> {
 /// Write /proc/PID/uid_map, setgroups, gid_map (in that order).
 #[pyfunction]
 #[pyo3(signature = (pid, uid_map=None, gid_map=None, deny_setgroups=false))]
-fn write_id_map(pid: i32, uid_map: Option<&str>, gid_map: Option<&str>, deny_setgroups: bool) -> PyResult<()> {
+fn write_id_map(
+    pid: i32,
+    uid_map: Option<&str>,
+    gid_map: Option<&str>,
+    deny_setgroups: bool,
+) -> PyResult<()> {
     py(low::write_id_map(pid, uid_map, gid_map, deny_setgroups))
 }
 

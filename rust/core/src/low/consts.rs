@@ -164,7 +164,13 @@ mod tests {
         assert_eq!(value("MS_NOSYMFOLLOW"), libc::MS_NOSYMFOLLOW as i64);
         assert_eq!(value("MS_LAZYTIME"), libc::MS_LAZYTIME as i64);
         assert_eq!(value("AT_RECURSIVE"), libc::AT_RECURSIVE as i64);
-        assert_eq!(value("CLOSE_RANGE_CLOEXEC"), libc::CLOSE_RANGE_CLOEXEC as i64);
-        assert_eq!(value("SECCOMP_FILTER_FLAG_NEW_LISTENER"), libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as i64);
+        assert_eq!(
+            value("CLOSE_RANGE_CLOEXEC"),
+            libc::CLOSE_RANGE_CLOEXEC as i64
+        );
+        assert_eq!(
+            value("SECCOMP_FILTER_FLAG_NEW_LISTENER"),
+            libc::SECCOMP_FILTER_FLAG_NEW_LISTENER as i64
+        );
     }
 }

@@ -46,9 +46,18 @@ fn join(d: &[CapData; 2], f: fn(&CapData) -> u32) -> u64 {
 /// to cap_last_cap, and for another pid from `CapBnd`/`CapAmb` of
 /// /proc/PID/status.
 pub fn capget(pid: i32) -> SysResult<CapSets> {
-    let mut hdr = CapHeader { version: CAP_V3, pid };
+    let mut hdr = CapHeader {
+        version: CAP_V3,
+        pid,
+    };
     let mut data = [CapData::default(); 2];
-    let r = unsafe { libc::syscall(libc::SYS_capget, &mut hdr as *mut CapHeader, data.as_mut_ptr()) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_capget,
+            &mut hdr as *mut CapHeader,
+            data.as_mut_ptr(),
+        )
+    };
     check(r, "capget", pid)?;
     let mut sets = CapSets {
         effective: join(&data, |d| d.effective),
@@ -61,13 +70,20 @@ pub fn capget(pid: i32) -> SysResult<CapSets> {
             if prctl(libc::PR_CAPBSET_READ, cap as u64, 0, "PR_CAPBSET_READ")? == 1 {
                 sets.bounding |= 1 << cap;
             }
-            if prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_IS_SET as u64, cap as u64, "PR_CAP_AMBIENT_IS_SET")? == 1 {
+            if prctl(
+                libc::PR_CAP_AMBIENT,
+                libc::PR_CAP_AMBIENT_IS_SET as u64,
+                cap as u64,
+                "PR_CAP_AMBIENT_IS_SET",
+            )? == 1
+            {
                 sets.ambient |= 1 << cap;
             }
         }
     } else {
         let path = format!("/proc/{pid}/status");
-        let status = std::fs::read_to_string(&path).map_err(|e| super::ns::io_err("open", &path, &e))?;
+        let status =
+            std::fs::read_to_string(&path).map_err(|e| super::ns::io_err("open", &path, &e))?;
         sets.bounding = status_mask(&status, "CapBnd:");
         sets.ambient = status_mask(&status, "CapAmb:");
     }
@@ -91,14 +107,19 @@ pub fn cap_last_cap() -> u32 {
     }
     // No /proc (e.g. after pivot_root): PR_CAPBSET_READ is EINVAL past the last cap.
     (0..64u32)
-        .take_while(|&c| unsafe { libc::prctl(libc::PR_CAPBSET_READ, c as libc::c_ulong, 0, 0, 0) } >= 0)
+        .take_while(
+            |&c| unsafe { libc::prctl(libc::PR_CAPBSET_READ, c as libc::c_ulong, 0, 0, 0) } >= 0,
+        )
         .last()
         .unwrap_or(0)
 }
 
 /// capset(2) v3 on the calling thread.
 pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> SysResult<()> {
-    let mut hdr = CapHeader { version: CAP_V3, pid: 0 };
+    let mut hdr = CapHeader {
+        version: CAP_V3,
+        pid: 0,
+    };
     let word = |v: u64, i: u32| (v >> (32 * i)) as u32;
     let data: [CapData; 2] = [0, 1].map(|i| CapData {
         effective: word(effective, i),
@@ -106,7 +127,12 @@ pub fn capset(effective: u64, permitted: u64, inheritable: u64) -> SysResult<()>
         inheritable: word(inheritable, i),
     });
     let r = unsafe { libc::syscall(libc::SYS_capset, &mut hdr as *mut CapHeader, data.as_ptr()) };
-    check(r, "capset", format!("effective={effective:#x} permitted={permitted:#x} inheritable={inheritable:#x}")).map(drop)
+    check(
+        r,
+        "capset",
+        format!("effective={effective:#x} permitted={permitted:#x} inheritable={inheritable:#x}"),
+    )
+    .map(drop)
 }
 
 /// prctl(PR_CAPBSET_DROP, cap): needs CAP_SETPCAP in the effective set.
@@ -120,19 +146,42 @@ pub fn set_ambient(caps: &[u32]) -> SysResult<()> {
     clear_ambient()?;
     for &cap in caps {
         let raise = libc::PR_CAP_AMBIENT_RAISE as u64;
-        prctl(libc::PR_CAP_AMBIENT, raise, cap.into(), "PR_CAP_AMBIENT_RAISE").map_err(|e| SysError { arg: format!("PR_CAP_AMBIENT_RAISE {cap}"), ..e })?;
+        prctl(
+            libc::PR_CAP_AMBIENT,
+            raise,
+            cap.into(),
+            "PR_CAP_AMBIENT_RAISE",
+        )
+        .map_err(|e| SysError {
+            arg: format!("PR_CAP_AMBIENT_RAISE {cap}"),
+            ..e
+        })?;
     }
     Ok(())
 }
 
 /// prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL).
 pub fn clear_ambient() -> SysResult<()> {
-    prctl(libc::PR_CAP_AMBIENT, libc::PR_CAP_AMBIENT_CLEAR_ALL as u64, 0, "PR_CAP_AMBIENT_CLEAR_ALL").map(drop)
+    prctl(
+        libc::PR_CAP_AMBIENT,
+        libc::PR_CAP_AMBIENT_CLEAR_ALL as u64,
+        0,
+        "PR_CAP_AMBIENT_CLEAR_ALL",
+    )
+    .map(drop)
 }
 
 /// prctl(option, a, b, 0, 0); the error argument is the option's name.
 fn prctl(option: libc::c_int, a: u64, b: u64, name: &'static str) -> SysResult<i64> {
-    let r = unsafe { libc::prctl(option, a as libc::c_ulong, b as libc::c_ulong, 0 as libc::c_ulong, 0 as libc::c_ulong) };
+    let r = unsafe {
+        libc::prctl(
+            option,
+            a as libc::c_ulong,
+            b as libc::c_ulong,
+            0 as libc::c_ulong,
+            0 as libc::c_ulong,
+        )
+    };
     check(r, "prctl", name)
 }
 
@@ -170,7 +219,13 @@ pub fn get_pdeathsig() -> SysResult<i32> {
 
 /// PR_SET_CHILD_SUBREAPER: orphaned descendants are reparented to us.
 pub fn set_child_subreaper(on: bool) -> SysResult<()> {
-    prctl(libc::PR_SET_CHILD_SUBREAPER, on.into(), 0, "PR_SET_CHILD_SUBREAPER").map(drop)
+    prctl(
+        libc::PR_SET_CHILD_SUBREAPER,
+        on.into(),
+        0,
+        "PR_SET_CHILD_SUBREAPER",
+    )
+    .map(drop)
 }
 
 pub fn get_child_subreaper() -> SysResult<bool> {
@@ -205,8 +260,21 @@ pub fn setresgid(rgid: u32, egid: u32, sgid: u32) -> SysResult<()> {
 /// /proc/self/setgroups is "deny".
 pub fn setgroups(groups: &[u32]) -> SysResult<()> {
     let r = unsafe { libc::setgroups(groups.len(), groups.as_ptr()) };
-    let arg = groups.iter().map(u32::to_string).collect::<Vec<_>>().join(",");
-    check(r, "setgroups", if arg.is_empty() { "[]".to_string() } else { arg }).map(drop)
+    let arg = groups
+        .iter()
+        .map(u32::to_string)
+        .collect::<Vec<_>>()
+        .join(",");
+    check(
+        r,
+        "setgroups",
+        if arg.is_empty() {
+            "[]".to_string()
+        } else {
+            arg
+        },
+    )
+    .map(drop)
 }
 
 #[cfg(test)]
@@ -236,7 +304,10 @@ mod tests {
 
     #[test]
     fn status_mask_parses_hex() {
-        assert_eq!(status_mask("CapInh:\t0\nCapBnd:\t000001ffffffffff\n", "CapBnd:"), 0x1ff_ffff_ffff);
+        assert_eq!(
+            status_mask("CapInh:\t0\nCapBnd:\t000001ffffffffff\n", "CapBnd:"),
+            0x1ff_ffff_ffff
+        );
         assert_eq!(status_mask("", "CapAmb:"), 0);
     }
 }

@@ -28,7 +28,11 @@ pub use spawn::spawn_in_namespaces;
 
 /// `Ok(ret)` or the errno of the call that just returned -1. `arg` is only
 /// formatted on failure, after errno has been read.
-pub(crate) fn check<T: Into<i64>>(ret: T, syscall: &'static str, arg: impl Display) -> SysResult<i64> {
+pub(crate) fn check<T: Into<i64>>(
+    ret: T,
+    syscall: &'static str,
+    arg: impl Display,
+) -> SysResult<i64> {
     let ret: i64 = ret.into();
     if ret == -1 {
         let errno = Errno::last();
@@ -46,7 +50,8 @@ pub(crate) fn invalid(syscall: &'static str, arg: impl Into<String>) -> SysError
 /// A C string for `syscall`; an interior NUL is EINVAL naming the argument.
 pub(crate) fn cstr(s: impl AsRef<OsStr>, syscall: &'static str) -> SysResult<CString> {
     let s = s.as_ref();
-    CString::new(s.as_bytes()).map_err(|_| SysError::new(syscall, s.to_string_lossy(), Errno::EINVAL))
+    CString::new(s.as_bytes())
+        .map_err(|_| SysError::new(syscall, s.to_string_lossy(), Errno::EINVAL))
 }
 
 /// `NULL` for `None`, the string's pointer otherwise.
@@ -56,7 +61,10 @@ pub(crate) fn opt_ptr(s: &Option<CString>) -> *const libc::c_char {
 
 /// The path to show in an error: lossy, `(null)` when absent.
 pub(crate) fn show(s: Option<&OsStr>) -> String {
-    s.map_or_else(|| "(null)".to_string(), |s| s.to_string_lossy().into_owned())
+    s.map_or_else(
+        || "(null)".to_string(),
+        |s| s.to_string_lossy().into_owned(),
+    )
 }
 
 #[cfg(test)]

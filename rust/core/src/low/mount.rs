@@ -9,12 +9,26 @@ use std::path::Path;
 
 /// mount(2). `source`, `fstype` and `data` may be absent (NULL), as for
 /// MS_REMOUNT, MS_BIND or a propagation change.
-pub fn mount(source: Option<&OsStr>, target: &Path, fstype: Option<&str>, flags: u64, data: Option<&str>) -> SysResult<()> {
+pub fn mount(
+    source: Option<&OsStr>,
+    target: &Path,
+    fstype: Option<&str>,
+    flags: u64,
+    data: Option<&str>,
+) -> SysResult<()> {
     let src = source.map(|s| cstr(s, "mount")).transpose()?;
     let tgt = cstr(target, "mount")?;
     let fs = fstype.map(|s| cstr(s, "mount")).transpose()?;
     let dat = data.map(|s| cstr(s, "mount")).transpose()?;
-    let r = unsafe { libc::mount(opt_ptr(&src), tgt.as_ptr(), opt_ptr(&fs), flags as libc::c_ulong, opt_ptr(&dat).cast()) };
+    let r = unsafe {
+        libc::mount(
+            opt_ptr(&src),
+            tgt.as_ptr(),
+            opt_ptr(&fs),
+            flags as libc::c_ulong,
+            opt_ptr(&dat).cast(),
+        )
+    };
     check(r, "mount", target.display()).map(drop)
 }
 
@@ -41,16 +55,38 @@ pub fn pivot_root(new_root: &Path, put_old: &Path) -> SysResult<()> {
 /// subtree). The caller owns the returned fd.
 pub fn open_tree(dirfd: i32, path: &Path, flags: u32) -> SysResult<i32> {
     let p = cstr(path, "open_tree")?;
-    let r = unsafe { libc::syscall(libc::SYS_open_tree, dirfd, p.as_ptr(), flags as libc::c_uint) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_open_tree,
+            dirfd,
+            p.as_ptr(),
+            flags as libc::c_uint,
+        )
+    };
     check(r, "open_tree", path.display()).map(|fd| fd as i32)
 }
 
 /// move_mount(2): attaches (or moves) the mount at `from` onto `to`. With an
 /// fd from open_tree/fsmount pass `from_path=""` and `MOVE_MOUNT_F_EMPTY_PATH`.
-pub fn move_mount(from_dirfd: i32, from_path: &Path, to_dirfd: i32, to_path: &Path, flags: u32) -> SysResult<()> {
+pub fn move_mount(
+    from_dirfd: i32,
+    from_path: &Path,
+    to_dirfd: i32,
+    to_path: &Path,
+    flags: u32,
+) -> SysResult<()> {
     let f = cstr(from_path, "move_mount")?;
     let t = cstr(to_path, "move_mount")?;
-    let r = unsafe { libc::syscall(libc::SYS_move_mount, from_dirfd, f.as_ptr(), to_dirfd, t.as_ptr(), flags as libc::c_uint) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            from_dirfd,
+            f.as_ptr(),
+            to_dirfd,
+            t.as_ptr(),
+            flags as libc::c_uint,
+        )
+    };
     check(r, "move_mount", to_path.display()).map(drop)
 }
 
@@ -67,11 +103,33 @@ struct MountAttr {
 /// (`MS_SHARED`...) and the idmap (`MOUNT_ATTR_IDMAP` + `userns_fd`);
 /// `AT_RECURSIVE` in `flags` for the subtree. Read-only this way is atomic
 /// for a whole tree, unlike a loop of MS_REMOUNT|MS_BIND.
-pub fn mount_setattr(dirfd: i32, path: &Path, flags: u32, attr_set: u64, attr_clr: u64, propagation: u64, userns_fd: u64) -> SysResult<()> {
+pub fn mount_setattr(
+    dirfd: i32,
+    path: &Path,
+    flags: u32,
+    attr_set: u64,
+    attr_clr: u64,
+    propagation: u64,
+    userns_fd: u64,
+) -> SysResult<()> {
     let p = cstr(path, "mount_setattr")?;
-    let mut attr = MountAttr { attr_set, attr_clr, propagation, userns_fd };
+    let mut attr = MountAttr {
+        attr_set,
+        attr_clr,
+        propagation,
+        userns_fd,
+    };
     let size = std::mem::size_of::<MountAttr>();
-    let r = unsafe { libc::syscall(libc::SYS_mount_setattr, dirfd, p.as_ptr(), flags as libc::c_uint, &mut attr as *mut MountAttr, size) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_mount_setattr,
+            dirfd,
+            p.as_ptr(),
+            flags as libc::c_uint,
+            &mut attr as *mut MountAttr,
+            size,
+        )
+    };
     check(r, "mount_setattr", path.display()).map(drop)
 }
 
@@ -85,10 +143,25 @@ pub fn fsopen(fsname: &str, flags: u32) -> SysResult<i32> {
 /// fsconfig(2) with a string (or no) value: `FSCONFIG_SET_FLAG`,
 /// `_SET_STRING`, `_SET_PATH`, `_CMD_CREATE`... `aux` is the dirfd or fd
 /// argument of the commands that take one, else 0.
-pub fn fsconfig(fd: i32, cmd: u32, key: Option<&str>, value: Option<&OsStr>, aux: i32) -> SysResult<()> {
+pub fn fsconfig(
+    fd: i32,
+    cmd: u32,
+    key: Option<&str>,
+    value: Option<&OsStr>,
+    aux: i32,
+) -> SysResult<()> {
     let k = key.map(|s| cstr(s, "fsconfig")).transpose()?;
     let v = value.map(|s| cstr(s, "fsconfig")).transpose()?;
-    let r = unsafe { libc::syscall(libc::SYS_fsconfig, fd, cmd as libc::c_uint, opt_ptr(&k), opt_ptr(&v), aux) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_fsconfig,
+            fd,
+            cmd as libc::c_uint,
+            opt_ptr(&k),
+            opt_ptr(&v),
+            aux,
+        )
+    };
     // The key is what names the failing option; a command has none.
     let arg = match (key, value) {
         (Some(k), Some(_)) => format!("{k}={}", show(value)),
@@ -101,7 +174,14 @@ pub fn fsconfig(fd: i32, cmd: u32, key: Option<&str>, value: Option<&OsStr>, aux
 /// fsmount(2): a detached mount fd from a created context; `attr_flags` are
 /// `MOUNT_ATTR_*`. Attach it with move_mount.
 pub fn fsmount(fd: i32, flags: u32, attr_flags: u32) -> SysResult<i32> {
-    let r = unsafe { libc::syscall(libc::SYS_fsmount, fd, flags as libc::c_uint, attr_flags as libc::c_uint) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_fsmount,
+            fd,
+            flags as libc::c_uint,
+            attr_flags as libc::c_uint,
+        )
+    };
     check(r, "fsmount", flag_names(attr_flags as u64, "MOUNT_ATTR_")).map(|fd| fd as i32)
 }
 
@@ -116,7 +196,10 @@ mod tests {
         assert_eq!(e.syscall, "umount2");
         assert!(matches!(e.errno, Errno::ENOENT | Errno::EPERM), "{e}");
         let e = open_tree(-1, Path::new("relative"), 0).unwrap_err();
-        assert_eq!((e.syscall, e.errno, e.arg.as_str()), ("open_tree", Errno::EBADF, "relative"));
+        assert_eq!(
+            (e.syscall, e.errno, e.arg.as_str()),
+            ("open_tree", Errno::EBADF, "relative")
+        );
     }
 
     #[test]

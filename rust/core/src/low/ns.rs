@@ -47,7 +47,12 @@ pub fn setdomainname(name: &str) -> SysResult<()> {
 /// gid_map after setgroups is "deny" (user_namespaces(7), Linux 3.19,
 /// CVE-2014-8989). Each file takes its whole content in one write(2), so
 /// the lines are joined and written at once.
-pub fn write_id_map(pid: i32, uid_map: Option<&str>, gid_map: Option<&str>, deny_setgroups: bool) -> SysResult<()> {
+pub fn write_id_map(
+    pid: i32,
+    uid_map: Option<&str>,
+    gid_map: Option<&str>,
+    deny_setgroups: bool,
+) -> SysResult<()> {
     if let Some(m) = uid_map {
         write_proc(pid, "uid_map", m)?;
     }
@@ -64,7 +69,10 @@ fn write_proc(pid: i32, file: &str, content: &str) -> SysResult<()> {
     let path = format!("/proc/{pid}/{file}");
     let mut data = content.trim_end_matches('\n').to_string();
     data.push('\n');
-    let mut f = OpenOptions::new().write(true).open(&path).map_err(|e| io_err("open", &path, &e))?;
+    let mut f = OpenOptions::new()
+        .write(true)
+        .open(&path)
+        .map_err(|e| io_err("open", &path, &e))?;
     // write_all would split a short write into two, which the kernel rejects.
     match f.write(data.as_bytes()) {
         Ok(n) if n == data.len() => Ok(()),
@@ -74,7 +82,11 @@ fn write_proc(pid: i32, file: &str, content: &str) -> SysResult<()> {
 }
 
 /// A std::io error (always from a syscall here) as a `SysError`.
-pub(crate) fn io_err(syscall: &'static str, arg: impl std::fmt::Display, e: &std::io::Error) -> SysError {
+pub(crate) fn io_err(
+    syscall: &'static str,
+    arg: impl std::fmt::Display,
+    e: &std::io::Error,
+) -> SysError {
     let errno = e.raw_os_error().map_or(Errno::EIO, Errno::from_raw);
     SysError::new(syscall, arg.to_string(), errno)
 }
@@ -86,14 +98,20 @@ mod tests {
     #[test]
     fn setns_bad_fd_is_ebadf() {
         let e = setns_fd(-1, 0).unwrap_err();
-        assert_eq!((e.syscall, e.errno, e.arg.as_str()), ("setns", Errno::EBADF, "-1"));
+        assert_eq!(
+            (e.syscall, e.errno, e.arg.as_str()),
+            ("setns", Errno::EBADF, "-1")
+        );
     }
 
     #[test]
     fn setns_missing_path_names_open() {
         let e = setns_path(Path::new("/nonexistent/ns"), 0).unwrap_err();
         assert_eq!((e.syscall, e.errno), ("open", Errno::ENOENT));
-        assert_eq!(e.to_string(), "open /nonexistent/ns: No such file or directory");
+        assert_eq!(
+            e.to_string(),
+            "open /nonexistent/ns: No such file or directory"
+        );
     }
 
     #[test]

@@ -9,12 +9,14 @@ pub const SOCK_FILTER_SIZE: usize = 8;
 /// `struct.pack("=HBBI", ...)` produces). Empty, ragged or over BPF_MAXINSNS
 /// (4096) programs are EINVAL before the syscall.
 pub fn parse_bpf(program: &[u8]) -> SysResult<Vec<libc::sock_filter>> {
-    let n = program.len() / SOCK_FILTER_SIZE;
-    if program.is_empty() || program.len() % SOCK_FILTER_SIZE != 0 || n > 4096 {
-        return Err(invalid("seccomp", format!("program of {} bytes", program.len())));
+    let chunks = program.chunks_exact(SOCK_FILTER_SIZE);
+    if program.is_empty() || !chunks.remainder().is_empty() || chunks.len() > 4096 {
+        return Err(invalid(
+            "seccomp",
+            format!("program of {} bytes", program.len()),
+        ));
     }
-    Ok(program
-        .chunks_exact(SOCK_FILTER_SIZE)
+    Ok(chunks
         .map(|c| libc::sock_filter {
             code: u16::from_ne_bytes([c[0], c[1]]),
             jt: c[2],
@@ -30,11 +32,22 @@ pub fn parse_bpf(program: &[u8]) -> SysResult<Vec<libc::sock_filter>> {
 /// SECCOMP_FILTER_FLAG_NEW_LISTENER (the caller owns it).
 pub fn seccomp_load_bpf(program: &[u8], flags: u32) -> SysResult<i32> {
     let mut filter = parse_bpf(program)?;
-    let prog = libc::sock_fprog { len: filter.len() as libc::c_ushort, filter: filter.as_mut_ptr() };
-    let r = unsafe {
-        libc::syscall(libc::SYS_seccomp, libc::SECCOMP_SET_MODE_FILTER, flags as libc::c_ulong, &prog as *const libc::sock_fprog)
+    let prog = libc::sock_fprog {
+        len: filter.len() as libc::c_ushort,
+        filter: filter.as_mut_ptr(),
     };
-    let arg = format!("SECCOMP_SET_MODE_FILTER {}", flag_names(flags.into(), "SECCOMP_FILTER_FLAG_"));
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            libc::SECCOMP_SET_MODE_FILTER,
+            flags as libc::c_ulong,
+            &prog as *const libc::sock_fprog,
+        )
+    };
+    let arg = format!(
+        "SECCOMP_SET_MODE_FILTER {}",
+        flag_names(flags.into(), "SECCOMP_FILTER_FLAG_")
+    );
     check(r, "seccomp", arg).map(|r| r as i32)
 }
 
@@ -48,7 +61,15 @@ pub fn pidfd_open(pid: i32, flags: u32) -> SysResult<i32> {
 /// pidfd_send_signal(2) (Linux 5.1): a signal that cannot hit a recycled pid.
 pub fn pidfd_send_signal(pidfd: i32, sig: i32, flags: u32) -> SysResult<()> {
     let null: *const libc::siginfo_t = std::ptr::null();
-    let r = unsafe { libc::syscall(libc::SYS_pidfd_send_signal, pidfd, sig, null, flags as libc::c_uint) };
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_pidfd_send_signal,
+            pidfd,
+            sig,
+            null,
+            flags as libc::c_uint,
+        )
+    };
     check(r, "pidfd_send_signal", pidfd).map(drop)
 }
 
@@ -71,7 +92,10 @@ mod tests {
         b.extend_from_slice(&[1, 2]);
         b.extend_from_slice(&0x7fff_0000u32.to_ne_bytes());
         let f = parse_bpf(&b).unwrap();
-        assert_eq!((f[0].code, f[0].jt, f[0].jf, f[0].k), (6, 1, 2, 0x7fff_0000));
+        assert_eq!(
+            (f[0].code, f[0].jt, f[0].jf, f[0].k),
+            (6, 1, 2, 0x7fff_0000)
+        );
         assert_eq!(parse_bpf(&b[..7]).unwrap_err().errno, Errno::EINVAL);
         assert_eq!(parse_bpf(&[]).unwrap_err().syscall, "seccomp");
     }

@@ -44,7 +44,10 @@ pub struct SpawnSpec {
 /// execve has succeeded; the caller reaps it. A failed execve is reported
 /// as `execve <program>: <errno>` after the child has been reaped.
 pub fn spawn_in_namespaces(spec: &SpawnSpec) -> SysResult<i32> {
-    let argv0 = spec.argv.first().ok_or_else(|| invalid("execve", "empty argv"))?;
+    let argv0 = spec
+        .argv
+        .first()
+        .ok_or_else(|| invalid("execve", "empty argv"))?;
     if spec.flags & 0xff != 0 {
         return Err(invalid("clone", flag_names(spec.flags, "CLONE_NEW")));
     }
@@ -59,18 +62,33 @@ pub fn spawn_in_namespaces(spec: &SpawnSpec) -> SysResult<i32> {
             })
             .collect(),
     };
-    let path_var = env.iter().find_map(|kv| kv.as_bytes().strip_prefix(b"PATH=")).map(OsStr::from_bytes);
+    let path_var = env
+        .iter()
+        .find_map(|kv| kv.as_bytes().strip_prefix(b"PATH="))
+        .map(OsStr::from_bytes);
     let program = resolve(argv0, path_var)?;
 
     let prog = cstr(&program, "execve")?;
-    let argv = spec.argv.iter().map(|a| cstr(a, "execve")).collect::<SysResult<Vec<CString>>>()?;
-    let envp = env.iter().map(|a| cstr(a, "execve")).collect::<SysResult<Vec<CString>>>()?;
+    let argv = spec
+        .argv
+        .iter()
+        .map(|a| cstr(a, "execve"))
+        .collect::<SysResult<Vec<CString>>>()?;
+    let envp = env
+        .iter()
+        .map(|a| cstr(a, "execve"))
+        .collect::<SysResult<Vec<CString>>>()?;
     let argv_ptrs = null_terminated(&argv);
     let envp_ptrs = null_terminated(&envp);
 
     let (go_r, go_w) = pipe2(OFlag::O_CLOEXEC).map_err(|e| SysError::new("pipe2", "", e))?;
     let (err_r, err_w) = pipe2(OFlag::O_CLOEXEC).map_err(|e| SysError::new("pipe2", "", e))?;
-    let fds = ChildFds { go_r: go_r.as_raw_fd(), go_w: go_w.as_raw_fd(), err_r: err_r.as_raw_fd(), err_w: err_w.as_raw_fd() };
+    let fds = ChildFds {
+        go_r: go_r.as_raw_fd(),
+        go_w: go_w.as_raw_fd(),
+        err_r: err_r.as_raw_fd(),
+        err_w: err_w.as_raw_fd(),
+    };
 
     let clone_flags = (spec.flags | libc::SIGCHLD as u64) as libc::c_ulong;
     // Stack 0: the child runs on a copy of this stack, as with fork.
@@ -84,7 +102,12 @@ pub fn spawn_in_namespaces(spec: &SpawnSpec) -> SysResult<i32> {
     let pid = check(pid, "clone", flag_names(spec.flags, "CLONE_NEW"))? as i32;
 
     if spec.uid_map.is_some() || spec.gid_map.is_some() || spec.deny_setgroups {
-        if let Err(e) = write_id_map(pid, spec.uid_map.as_deref(), spec.gid_map.as_deref(), spec.deny_setgroups) {
+        if let Err(e) = write_id_map(
+            pid,
+            spec.uid_map.as_deref(),
+            spec.gid_map.as_deref(),
+            spec.deny_setgroups,
+        ) {
             kill_and_reap(pid);
             return Err(e);
         }
@@ -108,12 +131,20 @@ pub fn spawn_in_namespaces(spec: &SpawnSpec) -> SysResult<i32> {
         0 => Ok(pid),
         4 => {
             reap(pid);
-            Err(SysError::new("execve", program.to_string_lossy(), Errno::from_raw(i32::from_ne_bytes(buf))))
+            Err(SysError::new(
+                "execve",
+                program.to_string_lossy(),
+                Errno::from_raw(i32::from_ne_bytes(buf)),
+            ))
         }
         _ => {
             let e = Errno::last();
             kill_and_reap(pid);
-            Err(SysError::new("read", "spawn error pipe", if n < 0 { e } else { Errno::EIO }))
+            Err(SysError::new(
+                "read",
+                "spawn error pipe",
+                if n < 0 { e } else { Errno::EIO },
+            ))
         }
     }
 }
@@ -127,7 +158,12 @@ struct ChildFds {
 
 /// The child between clone and execve: raw syscalls only, no allocation, no
 /// locks (another thread of the parent may have held malloc's lock).
-unsafe fn child(fds: &ChildFds, prog: *const libc::c_char, argv: *const *const libc::c_char, envp: *const *const libc::c_char) -> ! {
+unsafe fn child(
+    fds: &ChildFds,
+    prog: *const libc::c_char,
+    argv: *const *const libc::c_char,
+    envp: *const *const libc::c_char,
+) -> ! {
     libc::close(fds.go_w);
     libc::close(fds.err_r);
     let mut b = 0u8;
@@ -157,7 +193,10 @@ unsafe fn child(fds: &ChildFds, prog: *const libc::c_char, argv: *const *const l
 }
 
 fn null_terminated(v: &[CString]) -> Vec<*const libc::c_char> {
-    v.iter().map(|c| c.as_ptr()).chain(std::iter::once(std::ptr::null())).collect()
+    v.iter()
+        .map(|c| c.as_ptr())
+        .chain(std::iter::once(std::ptr::null()))
+        .collect()
 }
 
 /// execvp's lookup, done in the parent so the child needs no allocation.
@@ -170,14 +209,24 @@ fn resolve(argv0: &OsStr, path_var: Option<&OsStr>) -> SysResult<PathBuf> {
     }
     let path = path_var.unwrap_or(OsStr::new(DEFAULT_PATH));
     for dir in path.as_bytes().split(|&b| b == b':') {
-        let dir = if dir.is_empty() { Path::new(".") } else { Path::new(OsStr::from_bytes(dir)) };
+        let dir = if dir.is_empty() {
+            Path::new(".")
+        } else {
+            Path::new(OsStr::from_bytes(dir))
+        };
         let cand = dir.join(argv0);
-        let Ok(c) = CString::new(cand.as_os_str().as_bytes()) else { continue };
+        let Ok(c) = CString::new(cand.as_os_str().as_bytes()) else {
+            continue;
+        };
         if cand.is_file() && unsafe { libc::access(c.as_ptr(), libc::X_OK) } == 0 {
             return Ok(cand);
         }
     }
-    Err(SysError::new("execve", argv0.to_string_lossy(), Errno::ENOENT))
+    Err(SysError::new(
+        "execve",
+        argv0.to_string_lossy(),
+        Errno::ENOENT,
+    ))
 }
 
 fn reap(pid: i32) {
@@ -195,7 +244,10 @@ mod tests {
     use super::*;
 
     fn spec(argv: &[&str]) -> SpawnSpec {
-        SpawnSpec { argv: argv.iter().map(OsString::from).collect(), ..Default::default() }
+        SpawnSpec {
+            argv: argv.iter().map(OsString::from).collect(),
+            ..Default::default()
+        }
     }
 
     fn wait(pid: i32) -> i32 {
@@ -214,10 +266,16 @@ mod tests {
     #[test]
     fn missing_program_is_enoent() {
         let e = spawn_in_namespaces(&spec(&["/nonexistent/prog"])).unwrap_err();
-        assert_eq!(e.to_string(), "execve /nonexistent/prog: No such file or directory");
+        assert_eq!(
+            e.to_string(),
+            "execve /nonexistent/prog: No such file or directory"
+        );
         let e = spawn_in_namespaces(&spec(&["no-such-program-pyrunc"])).unwrap_err();
         assert_eq!((e.syscall, e.errno), ("execve", Errno::ENOENT));
-        assert_eq!(spawn_in_namespaces(&spec(&[])).unwrap_err().errno, Errno::EINVAL);
+        assert_eq!(
+            spawn_in_namespaces(&spec(&[])).unwrap_err().errno,
+            Errno::EINVAL
+        );
     }
 
     #[test]
