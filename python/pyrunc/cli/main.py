@@ -71,6 +71,11 @@ class RootGroup(LazyGroup):
         if values.pop("__version__", False):
             click.echo(version_text(), nl=False)
             ctx.exit(0)
+        # Logging is set up before the command is looked up, so even an
+        # unknown command's error lands in --log (as with runc).
+        _configure_log(
+            values.get("log", ""), values.get("log_format", "text"), bool(values.get("debug", False))
+        )
         if rest[0] in ("help", "h"):
             self.show_help_topic(ctx, rest[1:])
         # click resolves the command from what is left; "--" keeps it from
@@ -164,7 +169,6 @@ def cli(
 ) -> None:
     """Open Container Initiative runtime."""
     given = ctx.meta.get("pyrunc.set", set())
-    _configure_log(log, log_format, debug)
     opts = GlobalOptions(
         root=_revise_root(root) if "root" in given else root,
         log=log or None,
