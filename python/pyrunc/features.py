@@ -9,23 +9,18 @@ from __future__ import annotations
 
 import importlib.util
 import os
-from typing import Any, Dict, List
+from typing import Any
 
 import pyrunc
 
-__all__ = ["features", "MOUNT_OPTIONS", "HOOKS"]
+__all__ = ["HOOKS", "MOUNT_OPTIONS", "features"]
 
 HOOKS = ["prestart", "createRuntime", "createContainer", "startContainer", "poststart", "poststop"]
 
 # config.md's Linux mount options (mount(8) flags, recursive mount_setattr
 # variants, propagation) plus runc's tmpcopyup extension.
 MOUNT_OPTIONS = sorted(
-    """acl async atime bind defaults dev diratime dirsync exec iversion lazytime loud mand noacl noatime
-    nodev nodiratime noexec noiversion nolazytime nomand norelatime nostrictatime nosuid nosymfollow
-    private ratime rbind rdev rdiratime relatime remount rexec rnoatime rnodev rnodiratime rnoexec
-    rnorelatime rnostrictatime rnosuid rnosymfollow ro rprivate rrelatime rro rrw rshared rslave
-    rstrictatime rsuid rsymfollow runbindable rw shared silent slave strictatime suid symfollow sync
-    tmpcopyup unbindable""".split()
+    ["acl", "async", "atime", "bind", "defaults", "dev", "diratime", "dirsync", "exec", "iversion", "lazytime", "loud", "mand", "noacl", "noatime", "nodev", "nodiratime", "noexec", "noiversion", "nolazytime", "nomand", "norelatime", "nostrictatime", "nosuid", "nosymfollow", "private", "ratime", "rbind", "rdev", "rdiratime", "relatime", "remount", "rexec", "rnoatime", "rnodev", "rnodiratime", "rnoexec", "rnorelatime", "rnostrictatime", "rnosuid", "rnosymfollow", "ro", "rprivate", "rrelatime", "rro", "rrw", "rshared", "rslave", "rstrictatime", "rsuid", "rsymfollow", "runbindable", "rw", "shared", "silent", "slave", "strictatime", "suid", "symfollow", "sync", "tmpcopyup", "unbindable"]
 )
 
 # capability(7) numbering; the kernel's cap_last_cap says how many exist.
@@ -65,11 +60,11 @@ _NS_FILES = {
 }
 
 
-def _namespaces() -> List[str]:
+def _namespaces() -> list[str]:
     return [t for t, f in sorted(_NS_FILES.items()) if os.path.exists(f"/proc/self/ns/{f}")]
 
 
-def _capabilities() -> List[str]:
+def _capabilities() -> list[str]:
     try:
         with open("/proc/sys/kernel/cap_last_cap") as f:
             last = int(f.read().strip())
@@ -78,23 +73,23 @@ def _capabilities() -> List[str]:
     return _CAPABILITIES[: last + 1]
 
 
-def _seccomp() -> Dict[str, Any]:
+def _seccomp() -> dict[str, Any]:
     supported = False
-    archs: List[str] = []
-    flags: List[str] = []
+    archs: list[str] = []
+    flags: list[str] = []
     try:
         from pyrunc import _native
 
         probe = getattr(_native, "seccomp_supported", None)
         supported = bool(probe()) if probe else False
         if supported:
-            archs = list(getattr(_native, "seccomp_archs", lambda: [])())
-            flags = list(getattr(_native, "seccomp_flags", lambda: [])())
+            archs = list(getattr(_native, "seccomp_archs", list)())
+            flags = list(getattr(_native, "seccomp_flags", list)())
     except Exception:  # noqa: BLE001 - a broken native module means "no seccomp"
         supported = False
     if not supported:
         return {"enabled": False}
-    out: Dict[str, Any] = {
+    out: dict[str, Any] = {
         "enabled": True,
         "actions": list(_SECCOMP_ACTIONS),
         "operators": list(_SECCOMP_OPERATORS),
@@ -113,7 +108,7 @@ def _has_module(name: str) -> bool:
         return False
 
 
-def features() -> Dict[str, Any]:
+def features() -> dict[str, Any]:
     """The features document, keys in the runtime-spec's order."""
     commit = getattr(pyrunc, "__commit__", None) or "unknown"
     return {

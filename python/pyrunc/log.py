@@ -20,19 +20,19 @@ import os
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, Dict, Optional
+from typing import Any
 
 __all__ = [
     "LogSettings",
     "configure",
-    "settings",
-    "is_debug",
     "debug",
-    "info",
-    "warning",
     "error",
     "go_quote",
+    "info",
+    "is_debug",
     "rfc3339",
+    "settings",
+    "warning",
 ]
 
 _LEVELS = {"debug": 10, "info": 20, "warning": 30, "error": 40}
@@ -43,7 +43,7 @@ _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ012345678
 
 @dataclass
 class LogSettings:
-    path: Optional[str] = None  # None: stderr
+    path: str | None = None  # None: stderr
     format: str = "text"
     debug: bool = False
     fd: int = 2
@@ -53,7 +53,7 @@ _settings = LogSettings()
 _start = time.monotonic()
 
 
-def configure(path: Optional[str] = None, fmt: str = "text", debug: bool = False) -> LogSettings:
+def configure(path: str | None = None, fmt: str = "text", debug: bool = False) -> LogSettings:
     """Set up the log sink like runc's ``configLogrus``; raises ValueError for a
     bad format and OSError when the file cannot be opened."""
     global _settings
@@ -85,7 +85,7 @@ def logs_to_stderr() -> bool:
     return _settings.fd == 2
 
 
-def rfc3339(t: Optional[float] = None) -> str:
+def rfc3339(t: float | None = None) -> str:
     """Go's time.RFC3339 in local time: seconds, ``Z`` for UTC."""
     stamp = time.localtime(t if t is not None else time.time())
     off = stamp.tm_gmtoff or 0
@@ -137,7 +137,7 @@ def _text_value(v: Any) -> str:
     return go_quote(s) if s else ""
 
 
-def _go_json(obj: Dict[str, Any]) -> str:
+def _go_json(obj: dict[str, Any]) -> str:
     # encoding/json with HTML escaping on, as logrus' JSONFormatter uses it.
     s = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return (
@@ -149,11 +149,11 @@ def _go_json(obj: Dict[str, Any]) -> str:
     )
 
 
-def format_line(level: str, msg: str, fields: Optional[Dict[str, Any]] = None, *, tty: bool = False) -> str:
+def format_line(level: str, msg: str, fields: dict[str, Any] | None = None, *, tty: bool = False) -> str:
     """One log line (with its newline) in the configured format."""
     fields = fields or {}
     if _settings.format == "json":
-        data: Dict[str, Any] = dict(fields)
+        data: dict[str, Any] = dict(fields)
         data.update(level=level, msg=msg, time=rfc3339())
         return _go_json(data) + "\n"
     if tty:
@@ -168,7 +168,7 @@ def format_line(level: str, msg: str, fields: Optional[Dict[str, Any]] = None, *
     return " ".join(parts) + "\n"
 
 
-def _emit(level: str, msg: str, fields: Dict[str, Any]) -> None:
+def _emit(level: str, msg: str, fields: dict[str, Any]) -> None:
     if _LEVELS[level] < (_LEVELS["debug"] if _settings.debug else _LEVELS["info"]):
         return
     fd = _settings.fd

@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import re
 import signal as _signal
-from typing import Dict
 
 from pyrunc.errors import PyruncError
 
 __all__ = ["SIGNALS", "parse_signal", "signal_name"]
 
 # Linux numbering (x86, arm, most architectures; not alpha/mips/sparc).
-SIGNALS: Dict[str, int] = {
+SIGNALS: dict[str, int] = {
     "SIGHUP": 1,
     "SIGINT": 2,
     "SIGQUIT": 3,
@@ -59,7 +58,7 @@ _NUM = re.compile(r"^[+-]?[0-9]+$", re.ASCII)  # strconv.Atoi: no spaces, no "_"
 _RT = re.compile(r"^SIGRT(MIN|MAX)(?:([+-])(\d+))?$")
 
 
-def _rt_range() -> "tuple[int, int]":
+def _rt_range() -> tuple[int, int]:
     # glibc reserves the first two kernel RT signals for itself; the
     # container's libc may not, but SIGRTMIN means what it means on the host.
     lo = int(getattr(_signal, "SIGRTMIN", 34))

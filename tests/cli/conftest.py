@@ -1,15 +1,11 @@
 """Helpers for the CLI tests: run pyrunc in-process (fast) or as a subprocess."""
 from __future__ import annotations
 
-import os
-import shutil
-import subprocess
 import sys
 from dataclasses import dataclass
-from typing import Callable, List, Optional
+from typing import Callable
 
 import pytest
-
 from pyrunc import log
 
 
@@ -48,24 +44,3 @@ def cli(capfd, state_root) -> Callable[..., Result]:
         return Result(code, captured.out, captured.err)
 
     return run
-
-
-def run_subprocess(args: List[str], env: Optional[dict] = None, cwd: Optional[str] = None) -> Result:
-    proc = subprocess.run(
-        [sys.executable, "-m", "pyrunc", *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        env=env,
-        cwd=cwd,
-        timeout=60,
-    )
-    return Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
-
-
-def run_runc(args: List[str], cwd: Optional[str] = None) -> Result:
-    proc = subprocess.run(["runc", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, cwd=cwd, timeout=60)
-    return Result(proc.returncode, proc.stdout.decode(), proc.stderr.decode())
-
-
-HAVE_RUNC = shutil.which("runc") is not None
-IS_ROOT = os.geteuid() == 0

@@ -7,14 +7,13 @@ import json
 import shutil
 import subprocess
 import sys
-from typing import List, Optional
 
 import pytest
 
 pytestmark = pytest.mark.skipif(shutil.which("runc") is None, reason="runc not installed")
 
 
-def _lifecycle_has(name: Optional[str]) -> bool:
+def _lifecycle_has(name: str | None) -> bool:
     if name is None:
         return True
     try:
@@ -24,9 +23,9 @@ def _lifecycle_has(name: Optional[str]) -> bool:
     return hasattr(lifecycle, name)
 
 
-def _run(prog: List[str], root: str, logfile: str, args: List[str]):
+def _run(prog: list[str], root: str, logfile: str, args: list[str]):
     argv = [*prog, "--root", root, "--log", logfile, "--log-format", "json", *args]
-    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=60, check=False)
     try:
         with open(logfile) as f:
             lines = [json.loads(x) for x in f.read().splitlines() if x.strip()]
@@ -91,5 +90,5 @@ def test_differential_error_cases(tmp_path, args, needs):
     assert [m.replace("runc", "pyrunc") for m in err_runc[-1:]] == err_ours[-1:]
     assert len(err_ours) == len(err_runc)
     # stdout: the "Incorrect Usage" line, or the command's output.
-    first = lambda s: s.split("\n", 1)[0]  # noqa: E731
+    first = lambda s: s.split("\n", 1)[0]
     assert first(out_ours) == first(out_runc).replace("runc", "pyrunc")

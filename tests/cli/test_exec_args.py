@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import click
 import pytest
-
 from pyrunc.cli import exec as exec_cmd
 from pyrunc.cli import kill as kill_cmd
 from pyrunc.cli import ps as ps_cmd

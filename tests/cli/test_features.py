@@ -51,7 +51,7 @@ def test_features_claims_only_real_things():
     for ns in doc["linux"]["namespaces"]:
         path = {"mount": "mnt", "network": "net"}.get(ns, ns)
         assert os.path.exists(f"/proc/self/ns/{path}")
-    last = int(open("/proc/sys/kernel/cap_last_cap").read())
+    last = int(Path("/proc/sys/kernel/cap_last_cap").read_text())
     assert len(doc["linux"]["capabilities"]) == last + 1
     assert list(doc["annotations"]) == sorted(doc["annotations"])
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pyrunc.cli.goflag import FlagError, FlagSpec, parse, parse_bool, parse_duration, parse_int, reorder
 
 SPECS = [

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pyrunc.cli.lazy import SHORT_HELP
 
 COMMANDS = list(SHORT_HELP)

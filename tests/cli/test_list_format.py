@@ -4,7 +4,6 @@ from __future__ import annotations
 import json
 
 import pytest
-
 from pyrunc.cli.list import render
 from pyrunc.errors import PyruncError
 

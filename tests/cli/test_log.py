@@ -4,9 +4,9 @@ from __future__ import annotations
 import json
 import os
 import re
+from pathlib import Path
 
 import pytest
-
 from pyrunc import log
 
 TEXT_LINE = re.compile(r'^time="\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)" level=(\w+) msg=(.*)$')
@@ -66,7 +66,7 @@ def test_log_debug_lines_only_with_debug(tmp_path):
     log.info("shown")
     log.configure(path, "json", debug=True)
     log.debug("now shown", key="v")
-    lines = [json.loads(x) for x in open(path).read().splitlines()]
+    lines = [json.loads(x) for x in Path(path).read_text().splitlines()]
     assert [(x["level"], x["msg"]) for x in lines] == [("info", "shown"), ("debug", "now shown")]
     assert lines[1]["key"] == "v"
 
@@ -75,7 +75,7 @@ def test_log_warning_level_name(tmp_path):
     path = str(tmp_path / "w")
     log.configure(path, "text")
     log.warning("careful", path="/a b")
-    line = open(path).read()
+    line = Path(path).read_text()
     assert re.match(r'^time="[^"]+" level=warning msg=careful path="/a b"\n$', line)
 
 
@@ -99,7 +99,7 @@ def test_log_json_escapes_html_like_go(tmp_path):
     path = str(tmp_path / "h")
     log.configure(path, "json")
     log.error("<a&b>")
-    raw = open(path).read()
+    raw = Path(path).read_text()
     assert "\\u003ca\\u0026b\\u003e" in raw
     assert json.loads(raw)["msg"] == "<a&b>"
 

@@ -3,7 +3,6 @@ from __future__ import annotations
 import signal
 
 import pytest
-
 from pyrunc.errors import PyruncError
 from pyrunc.signals import SIGNALS, parse_signal, signal_name
 

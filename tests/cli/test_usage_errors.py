@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import pytest
-
 from pyrunc.cli.lazy import SHORT_HELP
 
 ONE_ID = ["start", "state", "pause", "resume", "delete", "events", "update", "create", "run", "checkpoint", "restore"]
@@ -129,5 +128,5 @@ def test_usage_checkpoint_restore_not_implemented(cli):
 
 def test_usage_every_command_is_listed():
     assert sorted(SHORT_HELP) == sorted(
-        "checkpoint create delete events exec features kill list pause ps restore resume run spec start state update".split()
+        ["checkpoint", "create", "delete", "events", "exec", "features", "kill", "list", "pause", "ps", "restore", "resume", "run", "spec", "start", "state", "update"]
     )

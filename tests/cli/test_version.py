@@ -3,9 +3,8 @@ from __future__ import annotations
 import re
 import sys
 
-import pytest
-
 import pyrunc
+import pytest
 
 
 @pytest.mark.parametrize("flag", ["--version", "-v", "-version", "--v"])

@@ -1,7 +1,7 @@
 """``pyrunc checkpoint``: accepted with runc's flags; needs CRIU support pyrunc lacks."""
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any
 
 from pyrunc.cli.command import command, flag, option
 from pyrunc.cli.context import GlobalOptions, validate_id
@@ -31,7 +31,7 @@ from pyrunc.errors import NotImplementedYet
 @option("--manage-cgroups-mode", help="cgroups mode: soft|full|strict|ignore (default: soft)")
 @option("--empty-ns", kind="slice", help="create a namespace, but don't restore its properties")
 @flag("--auto-dedup", help="enable auto deduplication of memory images")
-def cli(opts: GlobalOptions, args: List[str], **flags: Any) -> None:
+def cli(opts: GlobalOptions, args: list[str], **flags: Any) -> None:
     do_checkpoint(opts, args[0], **flags)
 
 

@@ -9,7 +9,8 @@ raises UsageError, which ``main`` logs and turns into exit code 1.
 from __future__ import annotations
 
 import sys
-from typing import Any, Callable, List, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any, Callable
 
 import click
 
@@ -17,7 +18,7 @@ from pyrunc.cli.context import PROG, GlobalOptions
 from pyrunc.cli.goflag import FlagError, FlagSpec, parse
 from pyrunc.errors import UsageError
 
-__all__ = ["RuncCommand", "RuncOption", "command", "flag", "option", "format_flag_table"]
+__all__ = ["RuncCommand", "RuncOption", "command", "flag", "format_flag_table", "option"]
 
 _HELP_SPEC = FlagSpec(names=["help", "h"], kind="bool", dest="__help__", help="show help")
 
@@ -46,7 +47,7 @@ def option(
     default: Any = None,
     help: str = "",
     hidden: bool = False,
-    shown_default: Optional[str] = None,
+    shown_default: str | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A runc flag taking a value. ``kind``: string, int, uint, slice, duration."""
     if default is None:
@@ -58,7 +59,7 @@ def option(
             shown_default = f'"{default}"'
         else:
             shown_default = ""
-    kwargs: dict = dict(cls=RuncOption, go_kind=kind, help=help, hidden=hidden, shown_default=shown_default)
+    kwargs: dict = {"cls": RuncOption, "go_kind": kind, "help": help, "hidden": hidden, "shown_default": shown_default}
     if kind in ("slice", "intslice"):
         kwargs.update(multiple=True, default=())
     else:
@@ -73,7 +74,7 @@ def flag(*names: str, help: str = "", hidden: bool = False) -> Callable[[Callabl
     )
 
 
-def format_flag_table(specs: Sequence[Tuple[str, str]], indent: str = "   ") -> str:
+def format_flag_table(specs: Sequence[tuple[str, str]], indent: str = "   ") -> str:
     """Two columns the way Go's tabwriter (padding 2) lays them out."""
     if not specs:
         return ""
@@ -93,7 +94,7 @@ class RuncCommand(click.Command):
     def __init__(
         self,
         *args: Any,
-        nargs: Tuple[int, Optional[int]] = (0, 0),
+        nargs: tuple[int, int | None] = (0, 0),
         args_usage: str = "",
         description: str = "",
         reorder: bool = True,
@@ -109,10 +110,10 @@ class RuncCommand(click.Command):
 
     # -- parsing -------------------------------------------------------------
 
-    def runc_options(self) -> List[RuncOption]:
+    def runc_options(self) -> list[RuncOption]:
         return [p for p in self.params if isinstance(p, RuncOption)]
 
-    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         specs = [o.flag_spec() for o in self.runc_options()] + [_HELP_SPEC]
         try:
             values, positional = parse(specs, args, reorder_args=self.reorder)
@@ -133,7 +134,7 @@ class RuncCommand(click.Command):
         ctx.params["args"] = positional
         return []
 
-    def check_args(self, ctx: click.Context, positional: List[str]) -> None:
+    def check_args(self, ctx: click.Context, positional: list[str]) -> None:
         lo, hi = self.nargs
         n = len(positional)
         msg = ""
@@ -159,7 +160,7 @@ class RuncCommand(click.Command):
 
     # -- help ----------------------------------------------------------------
 
-    def runc_help(self, ctx: Optional[click.Context] = None) -> str:
+    def runc_help(self, ctx: click.Context | None = None) -> str:
         visible = [o for o in self.runc_options() if not o.hidden]
         usage = f"{PROG} {self.name}"
         if visible:
@@ -186,7 +187,7 @@ def command(
     name: str,
     help: str,
     *,
-    nargs: Tuple[int, Optional[int]] = (1, 1),
+    nargs: tuple[int, int | None] = (1, 1),
     args_usage: str = "<container-id>",
     description: str = "",
     reorder: bool = True,

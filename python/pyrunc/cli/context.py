@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Optional
+from typing import Any, Callable
 
 from pyrunc.errors import NotImplementedYet, PyruncError
 
@@ -20,11 +20,11 @@ class GlobalOptions:
     """runc's global flags, after parsing (``rootless`` None means auto)."""
 
     root: str = "/run/pyrunc"
-    log: Optional[str] = None
+    log: str | None = None
     log_format: str = "text"
     debug: bool = False
     systemd_cgroup: bool = False
-    rootless: Optional[bool] = None
+    rootless: bool | None = None
 
 
 def default_root() -> str:
@@ -57,7 +57,7 @@ def lifecycle(name: str, command: str) -> Callable[..., Any]:
     return fn  # type: ignore[no-any-return]
 
 
-def parse_rootless(value: str) -> Optional[bool]:
+def parse_rootless(value: str) -> bool | None:
     """``--rootless true|false|auto`` (Go's ParseBool spellings)."""
     from pyrunc.cli.goflag import parse_bool
 

@@ -1,7 +1,7 @@
 """``pyrunc create``: set up a container from a bundle, stopped before its process runs."""
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any
 
 from pyrunc.cli.command import command
 from pyrunc.cli.context import GlobalOptions, call, validate_id
@@ -15,7 +15,7 @@ from pyrunc.cli.options import absolute, create_kwargs, create_options
     "filesystem). Its process is set up and waits until `pyrunc start` lets it run.",
 )
 @create_options
-def cli(opts: GlobalOptions, args: List[str], bundle: str, **flags: Any) -> None:
+def cli(opts: GlobalOptions, args: list[str], bundle: str, **flags: Any) -> None:
     do_create(opts, args[0], bundle, **flags)
 
 

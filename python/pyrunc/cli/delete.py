@@ -1,8 +1,6 @@
 """``pyrunc delete``: remove a stopped (or, with -f, any) container's resources."""
 from __future__ import annotations
 
-from typing import List
-
 from pyrunc.cli.command import command, flag
 from pyrunc.cli.context import GlobalOptions, call, validate_id
 from pyrunc.errors import ContainerNotExist
@@ -15,7 +13,7 @@ from pyrunc.errors import ContainerNotExist
     "with --force, kill a running one first.",
 )
 @flag("--force", "-f", help="Forcibly deletes the container if it is still running (uses SIGKILL)")
-def cli(opts: GlobalOptions, args: List[str], force: bool) -> None:
+def cli(opts: GlobalOptions, args: list[str], force: bool) -> None:
     do_delete(opts, args[0], force=force)
 
 

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, List
+from typing import Any
 
 from pyrunc.cli.command import command, flag, option
 from pyrunc.cli.context import GlobalOptions, call, validate_id
@@ -18,7 +18,7 @@ from pyrunc.errors import PyruncError
 )
 @option("--interval", kind="duration", default=5.0, shown_default="5s", help="set the stats collection interval")
 @flag("--stats", help="display the container's stats then exit")
-def cli(opts: GlobalOptions, args: List[str], interval: float, stats: bool) -> None:
+def cli(opts: GlobalOptions, args: list[str], interval: float, stats: bool) -> None:
     do_events(opts, args[0], interval=interval, stats=stats)
 
 

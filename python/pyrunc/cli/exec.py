@@ -8,13 +8,19 @@ as runc does, so callers can tell them from the payload's own status.
 from __future__ import annotations
 
 import re
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import click
 
 from pyrunc.cli.command import command, flag, option
 from pyrunc.cli.context import GlobalOptions, call, validate_id
-from pyrunc.cli.options import absolute, console_socket_option, pid_file_option, pidfd_socket_option, preserve_fds_option
+from pyrunc.cli.options import (
+    absolute,
+    console_socket_option,
+    pid_file_option,
+    pidfd_socket_option,
+    preserve_fds_option,
+)
 from pyrunc.errors import PyruncError
 
 EXEC_FAILED_CODE = 255
@@ -47,12 +53,12 @@ EXEC_FAILED_CODE = 255
 @option("--cgroup", kind="slice", help="run the process in an (existing) sub-cgroup(s). Format is [<controller>:]<cgroup>.")
 @flag("--ignore-paused", help="allow exec in a paused container")
 @flag("--no-subreaper", hidden=True, help="disable the use of the subreaper used to reap reparented processes")
-def cli(opts: GlobalOptions, args: List[str], **flags: Any) -> int:
+def cli(opts: GlobalOptions, args: list[str], **flags: Any) -> int:
     given = click.get_current_context().meta.get("pyrunc.given", set())
     return do_exec(opts, args[0], args[1:], flags, given)
 
 
-def parse_user(user: str) -> Tuple[Optional[int], Optional[int]]:
+def parse_user(user: str) -> tuple[int | None, int | None]:
     """``uid[:gid]`` -> (uid, gid); runc takes numbers only."""
     if not user:
         return None, None
@@ -67,7 +73,7 @@ def parse_user(user: str) -> Tuple[Optional[int], Optional[int]]:
     return int(uid_s), gid
 
 
-def exec_kwargs(args: List[str], flags: Dict[str, Any], given: set) -> Dict[str, Any]:
+def exec_kwargs(args: list[str], flags: dict[str, Any], given: set) -> dict[str, Any]:
     """lifecycle.exec_process() keyword arguments. ``tty`` and ``no_new_privs``
     are None unless given, so the container's config.json value stays (runc's
     IsSet checks)."""
@@ -78,31 +84,31 @@ def exec_kwargs(args: List[str], flags: Dict[str, Any], given: set) -> Dict[str,
     for g in gids:
         if g < 0:
             raise PyruncError(f"additional-gids must be a positive number {g}")
-    return dict(
-        args=list(args),
-        process=absolute(flags.get("process") or "") or None,
-        cwd=flags.get("cwd") or None,
-        env=list(flags.get("env") or ()),
-        tty=bool(flags["tty"]) if "tty" in given else None,
-        uid=uid,
-        gid=gid,
-        additional_gids=gids,
-        detach=bool(flags.get("detach")),
-        pid_file=absolute(flags.get("pid_file") or "") or None,
-        process_label=flags.get("process_label") or None,
-        apparmor=flags.get("apparmor") or None,
-        no_new_privs=bool(flags["no_new_privs"]) if "no_new_privs" in given else None,
-        caps=list(flags.get("cap") or ()),
-        preserve_fds=int(flags.get("preserve_fds") or 0),
-        cgroups=list(flags.get("cgroup") or ()),
-        ignore_paused=bool(flags.get("ignore_paused")),
-        console_socket=absolute(flags.get("console_socket") or "") or None,
-        pidfd_socket=absolute(flags.get("pidfd_socket") or "") or None,
-        no_subreaper=bool(flags.get("no_subreaper")),
-    )
+    return {
+        "args": list(args),
+        "process": absolute(flags.get("process") or "") or None,
+        "cwd": flags.get("cwd") or None,
+        "env": list(flags.get("env") or ()),
+        "tty": bool(flags["tty"]) if "tty" in given else None,
+        "uid": uid,
+        "gid": gid,
+        "additional_gids": gids,
+        "detach": bool(flags.get("detach")),
+        "pid_file": absolute(flags.get("pid_file") or "") or None,
+        "process_label": flags.get("process_label") or None,
+        "apparmor": flags.get("apparmor") or None,
+        "no_new_privs": bool(flags["no_new_privs"]) if "no_new_privs" in given else None,
+        "caps": list(flags.get("cap") or ()),
+        "preserve_fds": int(flags.get("preserve_fds") or 0),
+        "cgroups": list(flags.get("cgroup") or ()),
+        "ignore_paused": bool(flags.get("ignore_paused")),
+        "console_socket": absolute(flags.get("console_socket") or "") or None,
+        "pidfd_socket": absolute(flags.get("pidfd_socket") or "") or None,
+        "no_subreaper": bool(flags.get("no_subreaper")),
+    }
 
 
-def do_exec(opts: GlobalOptions, cid: str, args: List[str], flags: Dict[str, Any], given: Optional[set] = None) -> int:
+def do_exec(opts: GlobalOptions, cid: str, args: list[str], flags: dict[str, Any], given: set | None = None) -> int:
     try:
         validate_id(cid)
         kw = exec_kwargs(args, flags, set(given or ()))

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import sys
-from typing import List
 
 from pyrunc.cli.command import command
 from pyrunc.cli.context import GlobalOptions
@@ -16,7 +15,7 @@ from pyrunc.cli.jsonout import go_json
     args_usage="",
     description="Show the enabled features, as the OCI runtime-spec features.md JSON document.",
 )
-def cli(opts: GlobalOptions, args: List[str]) -> None:
+def cli(opts: GlobalOptions, args: list[str]) -> None:
     do_features()
 
 

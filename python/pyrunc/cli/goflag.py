@@ -22,10 +22,11 @@ reproduced rather than approximated with click's parser:
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any
 
-__all__ = ["FlagSpec", "FlagError", "parse", "reorder", "parse_bool", "parse_int", "parse_duration"]
+__all__ = ["FlagError", "FlagSpec", "parse", "parse_bool", "parse_duration", "parse_int", "reorder"]
 
 
 class FlagError(Exception):
@@ -37,14 +38,14 @@ class FlagSpec:
     """One flag: ``names`` without dashes (``["bundle", "b"]``); ``kind`` is
     bool, string, int, uint, slice, intslice or duration; ``dest`` the parameter name."""
 
-    names: List[str]
+    names: list[str]
     kind: str
     dest: str
     default: Any = None
     help: str = ""
     hidden: bool = False
     metavar: str = "value"
-    extra: Dict[str, Any] = field(default_factory=dict)
+    extra: dict[str, Any] = field(default_factory=dict)
 
 
 _BOOL_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
@@ -120,7 +121,7 @@ def _q(s: str) -> str:
     return go_quote(s)
 
 
-def _flag_name(arg: str) -> Optional[str]:
+def _flag_name(arg: str) -> str | None:
     """The name urfave's argIsFlag would look up, or None if ``arg`` cannot be a flag."""
     if arg in ("-", "--") or not arg.startswith("-"):
         return None
@@ -128,7 +129,7 @@ def _flag_name(arg: str) -> Optional[str]:
     return name.split("=", 1)[0]
 
 
-def reorder(specs: Sequence[FlagSpec], args: Sequence[str]) -> List[str]:
+def reorder(specs: Sequence[FlagSpec], args: Sequence[str]) -> list[str]:
     """urfave/cli v1's reorderArgs: known flags (and a following non-flag
     argument) go first, the rest keep their order, ``--`` heads the rest."""
     known = {n for s in specs for n in s.names}
@@ -136,8 +137,8 @@ def reorder(specs: Sequence[FlagSpec], args: Sequence[str]) -> List[str]:
     def is_flag(a: str) -> bool:
         return _flag_name(a) in known
 
-    moved: List[str] = []
-    rest: List[str] = []
+    moved: list[str] = []
+    rest: list[str] = []
     expect_value = False
     for i, arg in enumerate(args):
         if expect_value and not is_flag(arg):
@@ -167,12 +168,12 @@ def _convert(spec: FlagSpec, name: str, value: str) -> Any:
 
 def parse(
     specs: Sequence[FlagSpec], args: Sequence[str], *, reorder_args: bool = True
-) -> Tuple[Dict[str, Any], List[str]]:
+) -> tuple[dict[str, Any], list[str]]:
     """Parse ``args``; returns ({dest: value} for the flags given, positionals).
     Slice flags accumulate into lists. Raises FlagError with Go's messages."""
     by_name = {n: s for s in specs for n in s.names}
     todo = reorder(specs, args) if reorder_args else list(args)
-    values: Dict[str, Any] = {}
+    values: dict[str, Any] = {}
     i = 0
     while i < len(todo):
         s = todo[i]

@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Optional
+from typing import Any
 
 
-def go_json(obj: Any, indent: Optional[str] = None) -> str:
+def go_json(obj: Any, indent: str | None = None) -> str:
     """``json.Marshal`` (compact) or ``MarshalIndent("", indent)``: HTML
     characters escaped, non-ASCII kept, ``null`` for None; no newline."""
     if indent is None:

@@ -1,8 +1,6 @@
 """``pyrunc kill <id> [signal]``: signal the container's init (default SIGTERM)."""
 from __future__ import annotations
 
-from typing import List
-
 from pyrunc.cli.command import command, flag
 from pyrunc.cli.context import GlobalOptions, call, validate_id
 from pyrunc.errors import PyruncError
@@ -18,7 +16,7 @@ from pyrunc.signals import parse_signal
     "of the container, e.g. `pyrunc kill ubuntu01 KILL`.",
 )
 @flag("--all", "-a", help="send the specified signal to all processes inside the container")
-def cli(opts: GlobalOptions, args: List[str], all: bool) -> None:
+def cli(opts: GlobalOptions, args: list[str], all: bool) -> None:
     do_kill(opts, args[0], args[1] if len(args) > 1 else "SIGTERM", all=all)
 
 

@@ -6,12 +6,11 @@ import no command module (and so nothing heavy).
 from __future__ import annotations
 
 import importlib
-from typing import Dict, List, Optional
 
 import click
 
 # runc's command list, in runc's order, with its one-line help texts.
-SHORT_HELP: Dict[str, str] = {
+SHORT_HELP: dict[str, str] = {
     "checkpoint": "checkpoint a running container",
     "create": "create a container",
     "delete": "delete any resources held by the container often used with detached container",
@@ -35,10 +34,10 @@ SHORT_HELP: Dict[str, str] = {
 class LazyGroup(click.Group):
     """Commands are the modules named in SHORT_HELP, loaded on first use."""
 
-    def list_commands(self, ctx: click.Context) -> List[str]:
+    def list_commands(self, ctx: click.Context) -> list[str]:
         return list(SHORT_HELP)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> Optional[click.Command]:
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
         if cmd_name not in SHORT_HELP:
             return None
         module = importlib.import_module(f"pyrunc.cli.{cmd_name}")

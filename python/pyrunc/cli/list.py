@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import sys
-from typing import Any, Dict, List, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from pyrunc.cli.command import command, flag, option
 from pyrunc.cli.context import GlobalOptions, call
@@ -24,11 +25,11 @@ HEADER = ("ID", "PID", "STATUS", "BUNDLE", "CREATED", "OWNER")
 )
 @option("--format", "-f", default="table", help="select one of: table or json")
 @flag("--quiet", "-q", help="display only container IDs")
-def cli(opts: GlobalOptions, args: List[str], format: str, quiet: bool) -> None:
+def cli(opts: GlobalOptions, args: list[str], format: str, quiet: bool) -> None:
     do_list(opts, format=format, quiet=quiet)
 
 
-def ordered(d: Dict[str, Any]) -> Dict[str, Any]:
+def ordered(d: dict[str, Any]) -> dict[str, Any]:
     out = {k: d.get(k, 0 if k == "pid" else "") for k in LIST_KEYS}
     if not out["annotations"]:
         del out["annotations"]
@@ -49,7 +50,7 @@ def format_table(rows: Sequence[Sequence[str]], minwidth: int = 12, padding: int
     return "".join(lines)
 
 
-def render(containers: Sequence[Dict[str, Any]], fmt: str = "table", quiet: bool = False) -> str:
+def render(containers: Sequence[dict[str, Any]], fmt: str = "table", quiet: bool = False) -> str:
     items = [ordered(c) for c in containers]
     if quiet:
         return "".join(f"{c['id']}\n" for c in items)

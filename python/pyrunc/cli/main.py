@@ -12,7 +12,8 @@ import os
 import stat
 import sys
 import traceback
-from typing import Any, List, NoReturn, Optional, Sequence, Tuple
+from collections.abc import Sequence
+from typing import Any, NoReturn
 
 import click
 
@@ -55,10 +56,10 @@ def version_text() -> str:
 class RootGroup(LazyGroup):
     """Global flags parsed with Go's rules (they stop at the command name)."""
 
-    def runc_options(self) -> List[RuncOption]:
+    def runc_options(self) -> list[RuncOption]:
         return [p for p in self.params if isinstance(p, RuncOption)]
 
-    def parse_args(self, ctx: click.Context, args: List[str]) -> List[str]:
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         specs = [o.flag_spec() for o in self.runc_options()] + _EXTRA_SPECS
         try:
             values, rest = parse(specs, args, reorder_args=False)
@@ -99,8 +100,8 @@ class RootGroup(LazyGroup):
         ctx.exit(0)
 
     def resolve_command(
-        self, ctx: click.Context, args: List[str]
-    ) -> Tuple[Optional[str], Optional[click.Command], List[str]]:
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
         name = args[0]
         cmd = self.get_command(ctx, name)
         if cmd is None:
@@ -253,7 +254,7 @@ def run_cli(args: Sequence[str]) -> int:
     return rv if isinstance(rv, int) else 0
 
 
-def main(argv: Optional[Sequence[str]] = None) -> NoReturn:
+def main(argv: Sequence[str] | None = None) -> NoReturn:
     code = run_cli(sys.argv[1:] if argv is None else argv)
     try:
         sys.stdout.flush()

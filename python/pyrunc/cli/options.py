@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable, Dict, Optional
+from typing import Any, Callable
 
 from pyrunc.cli.command import flag, option
 
@@ -74,28 +74,28 @@ def create_options(f: F) -> F:
     return f
 
 
-def absolute(path: str, base: Optional[str] = None) -> str:
+def absolute(path: str, base: str | None = None) -> str:
     """``path`` made absolute against ``base`` (default: the cwd); "" stays ""."""
     if not path:
         return ""
     return os.path.normpath(os.path.join(base or os.getcwd(), path))
 
 
-def create_kwargs(opts: Any, bundle: str, flags: Dict[str, Any]) -> Dict[str, Any]:
+def create_kwargs(opts: Any, bundle: str, flags: dict[str, Any]) -> dict[str, Any]:
     """lifecycle.create()'s keyword arguments from the CLI flags.
 
     runc chdirs into the bundle before it dials the sockets, so relative
     socket paths are relative to the bundle; the pid file is made absolute
     against the caller's cwd first (runc's revisePidFile)."""
-    kw: Dict[str, Any] = dict(
-        pid_file=absolute(flags.get("pid_file") or "") or None,
-        console_socket=absolute(flags.get("console_socket") or "", bundle) or None,
-        no_pivot=bool(flags.get("no_pivot")),
-        no_new_keyring=bool(flags.get("no_new_keyring")),
-        preserve_fds=int(flags.get("preserve_fds") or 0),
-        systemd_cgroup=opts.systemd_cgroup,
-        rootless=opts.rootless,
-    )
+    kw: dict[str, Any] = {
+        "pid_file": absolute(flags.get("pid_file") or "") or None,
+        "console_socket": absolute(flags.get("console_socket") or "", bundle) or None,
+        "no_pivot": bool(flags.get("no_pivot")),
+        "no_new_keyring": bool(flags.get("no_new_keyring")),
+        "preserve_fds": int(flags.get("preserve_fds") or 0),
+        "systemd_cgroup": opts.systemd_cgroup,
+        "rootless": opts.rootless,
+    }
     if flags.get("pidfd_socket"):
         kw["pidfd_socket"] = absolute(flags["pidfd_socket"], bundle)
     return kw

@@ -1,8 +1,6 @@
 """``pyrunc pause``: freeze every process of a container."""
 from __future__ import annotations
 
-from typing import List
-
 from pyrunc.cli.command import command
 from pyrunc.cli.context import GlobalOptions, call, validate_id
 
@@ -12,7 +10,7 @@ from pyrunc.cli.context import GlobalOptions, call, validate_id
     "pause suspends all processes inside the container",
     description="Freeze all processes of the container (cgroup freezer); `pyrunc resume` thaws them.",
 )
-def cli(opts: GlobalOptions, args: List[str]) -> None:
+def cli(opts: GlobalOptions, args: list[str]) -> None:
     do_pause(opts, args[0])
 
 

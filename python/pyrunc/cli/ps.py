@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from typing import Iterable, List
+from collections.abc import Iterable
 
 from pyrunc.cli.command import command, option
 from pyrunc.cli.context import GlobalOptions, call, validate_id
@@ -19,7 +19,7 @@ from pyrunc.errors import PyruncError
     reorder=False,
 )
 @option("--format", "-f", default="table", help="select one of: table or json")
-def cli(opts: GlobalOptions, args: List[str], format: str) -> None:
+def cli(opts: GlobalOptions, args: list[str], format: str) -> None:
     do_ps(opts, args[0], args[1:], format=format)
 
 
@@ -46,7 +46,7 @@ def filter_ps(output: str, pids: Iterable[int]) -> str:
     return "\n".join(out) + "\n"
 
 
-def do_ps(opts: GlobalOptions, cid: str, ps_args: List[str], *, format: str = "table") -> None:
+def do_ps(opts: GlobalOptions, cid: str, ps_args: list[str], *, format: str = "table") -> None:
     validate_id(cid)
     pids = [int(p) for p in call("ps", "ps", opts.root, cid) or ()]
     if format == "json":
@@ -54,7 +54,7 @@ def do_ps(opts: GlobalOptions, cid: str, ps_args: List[str], *, format: str = "t
         return
     if format != "table":
         raise PyruncError("invalid format option")
-    proc = subprocess.run(["ps", *(ps_args or ["-ef"])], stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    proc = subprocess.run(["ps", *(ps_args or ["-ef"])], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, check=False)
     text = proc.stdout.decode("utf-8", "replace")
     if proc.returncode != 0:
         raise PyruncError(f"exit status {proc.returncode}: {text}")

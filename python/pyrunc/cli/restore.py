@@ -1,7 +1,7 @@
 """``pyrunc restore``: accepted with runc's flags; needs CRIU support pyrunc lacks."""
 from __future__ import annotations
 
-from typing import Any, List
+from typing import Any
 
 from pyrunc.cli.command import command, flag, option
 from pyrunc.cli.context import GlobalOptions, validate_id
@@ -34,7 +34,7 @@ from pyrunc.errors import NotImplementedYet
 @flag("--lazy-pages", help="use userfaultfd to lazily restore memory pages")
 @option("--lsm-profile", help="Specify an LSM profile to be used during restore in the form of TYPE:NAME.")
 @option("--lsm-mount-context", help="Specify an LSM mount context to be used during restore.")
-def cli(opts: GlobalOptions, args: List[str], **flags: Any) -> None:
+def cli(opts: GlobalOptions, args: list[str], **flags: Any) -> None:
     do_restore(opts, args[0], **flags)
 
 

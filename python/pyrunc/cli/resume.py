@@ -1,8 +1,6 @@
 """``pyrunc resume``: thaw a paused container."""
 from __future__ import annotations
 
-from typing import List
-
 from pyrunc.cli.command import command
 from pyrunc.cli.context import GlobalOptions, call, validate_id
 
@@ -12,7 +10,7 @@ from pyrunc.cli.context import GlobalOptions, call, validate_id
     "resumes all processes that have been previously paused",
     description="Thaw all processes of a container frozen by `pyrunc pause`.",
 )
-def cli(opts: GlobalOptions, args: List[str]) -> None:
+def cli(opts: GlobalOptions, args: list[str]) -> None:
     do_resume(opts, args[0])
 
 

@@ -1,7 +1,7 @@
 """``pyrunc run``: create and start a container; exits with its status unless detached."""
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any
 
 from pyrunc.cli.command import command, flag
 from pyrunc.cli.context import GlobalOptions, call, validate_id
@@ -20,8 +20,8 @@ from pyrunc.cli.options import absolute, create_kwargs, create_options
 @flag("--keep", help="do not delete the container after it exits")
 @flag("--no-subreaper", help="disable the use of the subreaper used to reap reparented processes")
 def cli(
-    opts: GlobalOptions, args: List[str], bundle: str, detach: bool, keep: bool, no_subreaper: bool, **flags: Any
-) -> Optional[int]:
+    opts: GlobalOptions, args: list[str], bundle: str, detach: bool, keep: bool, no_subreaper: bool, **flags: Any
+) -> int | None:
     return do_run(opts, args[0], bundle, detach=detach, keep=keep, no_subreaper=no_subreaper, **flags)
 
 

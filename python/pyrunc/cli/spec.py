@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from typing import List
 
 from pyrunc.cli.command import command, flag, option
 from pyrunc.cli.context import GlobalOptions
@@ -24,7 +23,7 @@ SPEC_CONFIG = "config.json"
 )
 @option("--bundle", "-b", help="path to the root of the bundle directory")
 @flag("--rootless", help="generate a configuration for a rootless container")
-def cli(opts: GlobalOptions, args: List[str], bundle: str, rootless: bool) -> None:
+def cli(opts: GlobalOptions, args: list[str], bundle: str, rootless: bool) -> None:
     do_spec(bundle=bundle, rootless=rootless)
 
 

@@ -1,8 +1,6 @@
 """``pyrunc start``: let a created container's process run."""
 from __future__ import annotations
 
-from typing import List
-
 from pyrunc.cli.command import command
 from pyrunc.cli.context import GlobalOptions, call, validate_id
 
@@ -12,7 +10,7 @@ from pyrunc.cli.context import GlobalOptions, call, validate_id
     "executes the user defined process in a created container",
     description="Run the process of a container made by `pyrunc create`.",
 )
-def cli(opts: GlobalOptions, args: List[str]) -> None:
+def cli(opts: GlobalOptions, args: list[str]) -> None:
     do_start(opts, args[0])
 
 

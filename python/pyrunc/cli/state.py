@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, Dict, List
+from typing import Any
 
 from pyrunc.cli.command import command
 from pyrunc.cli.context import GlobalOptions, lifecycle, validate_id
@@ -12,7 +12,7 @@ from pyrunc.cli.context import GlobalOptions, lifecycle, validate_id
 STATE_KEYS = ("ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "annotations", "owner")
 
 
-def ordered_state(d: Dict[str, Any]) -> Dict[str, Any]:
+def ordered_state(d: dict[str, Any]) -> dict[str, Any]:
     out = {k: d.get(k, "" if k != "pid" else 0) for k in STATE_KEYS}
     if not out["annotations"]:
         del out["annotations"]
@@ -24,7 +24,7 @@ def ordered_state(d: Dict[str, Any]) -> Dict[str, Any]:
     "output the state of a container",
     description="Print the state of the container as JSON: status, init pid, bundle, creation time.",
 )
-def cli(opts: GlobalOptions, args: List[str]) -> None:
+def cli(opts: GlobalOptions, args: list[str]) -> None:
     do_state(opts, args[0])
 
 

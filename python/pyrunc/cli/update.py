@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import re
 import sys
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import click
 
@@ -59,9 +59,9 @@ def _go_parse(kind: str, name: str, value: str) -> int:
     return int(value)
 
 
-def resources_from_flags(flags: Dict[str, Any], given: set) -> Dict[str, Any]:
+def resources_from_flags(flags: dict[str, Any], given: set) -> dict[str, Any]:
     """An OCI linux.resources dict holding only what the flags set."""
-    res: Dict[str, Any] = {}
+    res: dict[str, Any] = {}
     if "blkio_weight" in given:
         res.setdefault("blockIO", {})["weight"] = int(flags["blkio_weight"])
     for dest, (section, key, kind) in _NUMERIC.items():
@@ -83,7 +83,7 @@ def resources_from_flags(flags: Dict[str, Any], given: set) -> Dict[str, Any]:
     return res
 
 
-def read_resources(path: str) -> Dict[str, Any]:
+def read_resources(path: str) -> dict[str, Any]:
     try:
         if path == "-":
             data = sys.stdin.read()
@@ -119,12 +119,12 @@ def read_resources(path: str) -> Dict[str, Any]:
 @option("--pids-limit", kind="int", default=0, help="Maximum number of pids allowed in the container")
 @option("--l3-cache-schema", help="The string of Intel RDT/CAT L3 cache schema")
 @option("--mem-bw-schema", help="The string of Intel RDT/MBA memory bandwidth schema")
-def cli(opts: GlobalOptions, args: List[str], **flags: Any) -> None:
+def cli(opts: GlobalOptions, args: list[str], **flags: Any) -> None:
     given = click.get_current_context().meta.get("pyrunc.given", set())
     do_update(opts, args[0], flags, given)
 
 
-def do_update(opts: GlobalOptions, cid: str, flags: Dict[str, Any], given: Optional[set] = None) -> None:
+def do_update(opts: GlobalOptions, cid: str, flags: dict[str, Any], given: set | None = None) -> None:
     validate_id(cid)
     given = set(given or ())
     if flags.get("resources"):

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import json
 import os
-from typing import Any, Dict, List
+from typing import Any
 
 from pyrunc import OCI_VERSION
 
-__all__ = ["default_spec", "to_rootless", "dumps"]
+__all__ = ["default_spec", "dumps", "to_rootless"]
 
 _CAPS = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"]
 
@@ -24,9 +24,9 @@ def _cgroup2_unified() -> bool:
     return os.path.exists("/sys/fs/cgroup/cgroup.controllers")
 
 
-def default_spec(rootless: bool = False) -> Dict[str, Any]:
+def default_spec(rootless: bool = False) -> dict[str, Any]:
     """A fresh spec dict, keys in the runtime-spec (Go struct) order."""
-    spec: Dict[str, Any] = {
+    spec: dict[str, Any] = {
         "ociVersion": OCI_VERSION,
         "process": {
             "terminal": True,
@@ -118,7 +118,7 @@ def default_spec(rootless: bool = False) -> Dict[str, Any]:
     return spec
 
 
-def to_rootless(spec: Dict[str, Any]) -> None:
+def to_rootless(spec: dict[str, Any]) -> None:
     """Make ``spec`` runnable by an unprivileged user, in place (runc's rules):
     a user namespace mapping the caller to root, no network namespace (it
     could not be configured), /sys bind-mounted (sysfs needs a netns owned by
@@ -128,7 +128,7 @@ def to_rootless(spec: Dict[str, Any]) -> None:
     namespaces = [ns for ns in linux.get("namespaces", []) if ns.get("type") not in ("network", "user")]
     namespaces.append({"type": "user"})
     # uid/gid mappings come first in the Go struct, before resources/namespaces.
-    rebuilt: Dict[str, Any] = {
+    rebuilt: dict[str, Any] = {
         "uidMappings": [{"containerID": 0, "hostID": os.geteuid(), "size": 1}],
         "gidMappings": [{"containerID": 0, "hostID": os.getegid(), "size": 1}],
     }
@@ -140,7 +140,7 @@ def to_rootless(spec: Dict[str, Any]) -> None:
         rebuilt["namespaces"] = namespaces
     spec["linux"] = rebuilt
 
-    mounts: List[Dict[str, Any]] = []
+    mounts: list[dict[str, Any]] = []
     for m in spec.get("mounts", []):
         if os.path.normpath(m.get("destination", "")) == "/sys":
             mounts.append(
@@ -162,6 +162,6 @@ def to_rootless(spec: Dict[str, Any]) -> None:
     spec["mounts"] = mounts
 
 
-def dumps(spec: Dict[str, Any]) -> str:
+def dumps(spec: dict[str, Any]) -> str:
     """Tab-indented JSON without a trailing newline (Go's MarshalIndent)."""
     return json.dumps(spec, indent="\t", ensure_ascii=False)
