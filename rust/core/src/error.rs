@@ -25,12 +25,19 @@ impl SysError {
     }
 }
 
+/// The C library's text for an errno ("Bad file descriptor"), as Python's
+/// os.strerror and runc print it.
+pub fn strerror(errno: i32) -> String {
+    // SAFETY: strerror returns a pointer to a static or thread-local string.
+    unsafe { std::ffi::CStr::from_ptr(libc::strerror(errno)) }.to_string_lossy().into_owned()
+}
+
 impl fmt::Display for SysError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if self.arg.is_empty() {
-            write!(f, "{}: {}", self.syscall, self.errno.desc())
+            write!(f, "{}: {}", self.syscall, strerror(self.errno as i32))
         } else {
-            write!(f, "{} {}: {}", self.syscall, self.arg, self.errno.desc())
+            write!(f, "{} {}: {}", self.syscall, self.arg, strerror(self.errno as i32))
         }
     }
 }
@@ -96,7 +103,7 @@ impl fmt::Display for InitError {
         }
         write!(f, "{}", self.detail)?;
         if self.errno != 0 {
-            write!(f, ": {}", Errno::from_raw(self.errno).desc())?;
+            write!(f, ": {}", strerror(self.errno))?;
         }
         Ok(())
     }

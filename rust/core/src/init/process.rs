@@ -93,7 +93,11 @@ pub fn prepare(plan: &Plan) -> Result<String, InitError> {
         capabilities::set_keepcaps(false).field("process.user", String::new)?;
         capabilities::set_caps(&c.effective, &c.permitted, &c.inheritable)
             .field("process.capabilities", || "capset".into())?;
-        capabilities::set_ambient(&c.ambient).field("process.capabilities.ambient", String::new)?;
+        // The kernel only raises an ambient capability that is permitted and
+        // inheritable; like runc, the others are skipped rather than fatal.
+        let ambient: Vec<u32> =
+            c.ambient.iter().copied().filter(|a| c.permitted.contains(a) && c.inheritable.contains(a)).collect();
+        capabilities::set_ambient(&ambient).field("process.capabilities.ambient", String::new)?;
     }
     enter_cwd(&p.cwd)?;
     if let Some(m) = p.umask {
