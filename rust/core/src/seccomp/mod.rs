@@ -75,9 +75,20 @@ impl SeccompError {
 }
 
 /// Compiles the config.json `linux.seccomp` object for this machine.
+///
+/// Like runc, a profile without a `flags` key gets
+/// SECCOMP_FILTER_FLAG_SPEC_ALLOW when this kernel supports it (so the
+/// container is not forced into the speculative-store-bypass mitigation).
 pub fn compile(profile: &serde_json::Value) -> Result<Program, SeccompError> {
-    compile_for(profile, Arch::native())
+    let p = parse(profile)?;
+    let mut prog = compile::compile_for(&p, Arch::native())?;
+    if !p.flags_given && supported_flags().contains(&SPEC_ALLOW) {
+        prog.flags |= profile::flag_bit(SPEC_ALLOW);
+    }
+    Ok(prog)
 }
+
+const SPEC_ALLOW: &str = "SECCOMP_FILTER_FLAG_SPEC_ALLOW";
 
 /// Compiles as if `native` were the machine's arch (tests, tools).
 pub fn compile_for(profile: &serde_json::Value, native: Arch) -> Result<Program, SeccompError> {

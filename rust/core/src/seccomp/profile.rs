@@ -104,6 +104,10 @@ pub const FLAGS: &[(&str, u32)] = &[
     ("SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV", 1 << 5),
 ];
 
+pub fn flag_bit(name: &str) -> u32 {
+    FLAGS.iter().find(|(n, _)| *n == name).map_or(0, |(_, b)| *b)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ArgCmp {
     pub index: u32,
@@ -130,6 +134,9 @@ pub struct Profile {
     pub default_errno_ret: Option<u32>,
     pub architectures: Vec<Arch>,
     pub flags: u32,
+    /// `flags` was present (even empty): runc adds SPEC_ALLOW only when the
+    /// key is absent.
+    pub flags_given: bool,
     pub listener_path: Option<String>,
     pub listener_metadata: Option<String>,
     pub rules: Vec<Rule>,
@@ -242,6 +249,7 @@ pub fn parse(v: &Value) -> Result<Profile, SeccompError> {
     }
 
     let mut flags = 0u32;
+    let flags_given = !matches!(m.get("flags"), None | Some(Value::Null));
     for (i, f) in opt_array(m, "flags", BASE)?.iter().enumerate() {
         let field = format!("{BASE}.flags[{i}]");
         let name = f.as_str().ok_or_else(|| err(&field, "must be a string"))?;
@@ -346,6 +354,7 @@ pub fn parse(v: &Value) -> Result<Profile, SeccompError> {
         default_errno_ret,
         architectures,
         flags,
+        flags_given,
         listener_path,
         listener_metadata,
         rules,

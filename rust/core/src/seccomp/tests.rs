@@ -597,6 +597,15 @@ fn flags_and_program_json() {
         compile(&raw).unwrap().filter
     );
 
+    // No flags key: runc's default SPEC_ALLOW (this kernel has it); an
+    // empty list means none.
+    if supported_flags().contains(&"SECCOMP_FILTER_FLAG_SPEC_ALLOW") {
+        assert_eq!(compile(&raw).unwrap().flags, 1 << 2);
+    }
+    let mut empty = raw.clone();
+    empty["flags"] = json!([]);
+    assert_eq!(compile(&empty).unwrap().flags, 0);
+
     let n = prog(json!({
         "defaultAction": "SCMP_ACT_ALLOW", "listenerPath": "/a",
         "flags": ["SECCOMP_FILTER_FLAG_TSYNC", "SECCOMP_FILTER_FLAG_WAIT_KILLABLE_RECV"],
