@@ -107,3 +107,11 @@ def test_log_json_escapes_html_like_go(tmp_path):
 def test_log_criu_flag_warns(cli):
     r = cli("--criu", "/usr/sbin/criu", "list")
     assert "level=warning" in r.err and "--criu" in r.err
+
+
+def test_log_terminal_format_like_logrus():
+    line = log.format_line("error", "boom", tty=True)
+    assert re.match(r"^\x1b\[31mERRO\x1b\[0m\[\d{4}\] boom {40} \n$", line)
+    line = log.format_line("warning", "w", {"k": "a b"}, tty=True)
+    assert line.startswith("\x1b[33mWARN\x1b[0m[")
+    assert line.endswith(' \x1b[33mk\x1b[0m="a b"\n')

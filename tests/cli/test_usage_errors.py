@@ -130,3 +130,26 @@ def test_usage_every_command_is_listed():
     assert sorted(SHORT_HELP) == sorted(
         ["checkpoint", "create", "delete", "events", "exec", "features", "kill", "list", "pause", "ps", "restore", "resume", "run", "spec", "start", "state", "update"]
     )
+
+
+def test_usage_relative_root_is_made_absolute(cli, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "rel").mkdir()
+    from pyrunc.cli.context import GlobalOptions
+    from pyrunc.cli.main import cli as root_group
+
+    ctx = root_group.make_context("pyrunc", ["--root", "rel", "list"])
+    with ctx:
+        ctx.invoke(root_group.callback, **ctx.params)
+        assert isinstance(ctx.obj, GlobalOptions)
+        assert ctx.obj.root == str(tmp_path / "rel")
+
+
+def test_usage_python_dash_m(tmp_path):
+    import subprocess
+    import sys
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "pyrunc", "--version"], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert proc.returncode == 0 and proc.stdout.startswith("pyrunc version ")
