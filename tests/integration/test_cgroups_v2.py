@@ -77,13 +77,13 @@ def test_apply_reads_back(mgr):
         "cpu": {"shares": 1024, "quota": 20000, "period": 100000},
         "pids": {"limit": 10},
         "devices": [{"allow": False, "access": "rwm"}],
-        "unified": {"memory.high": "100000000"},
+        "unified": {"memory.high": str(24414 * 4096)},
     })
     assert _read(m, "memory.max") == str(64 * MiB)
     assert _read(m, "memory.low") == str(32 * MiB)
     if os.path.exists(os.path.join(m.path, "memory.swap.max")):
         assert _read(m, "memory.swap.max") == str(32 * MiB)
-    assert _read(m, "memory.high") == "100000000"
+    assert _read(m, "memory.high") == str(24414 * 4096)  # page-aligned: the kernel rounds down
     assert _read(m, "cpu.weight") == "39"
     assert _read(m, "cpu.max") == "20000 100000"
     assert _read(m, "pids.max") == "10"
