@@ -64,3 +64,9 @@ def test_list_cli_empty_root(cli):
     assert (r.code, r.out) == (0, "null\n")
     r = cli("list", "--format=yaml")
     assert r.code == 1 and "invalid format option" in r.err
+
+
+def test_list_missing_explicit_root_is_an_error(cli, tmp_path):
+    r = cli("--root", str(tmp_path / "missing"), "list", root=False)
+    assert r.code == 1
+    assert f"open {tmp_path / 'missing'}: no such file or directory" in r.err

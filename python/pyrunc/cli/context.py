@@ -25,6 +25,7 @@ class GlobalOptions:
     debug: bool = False
     systemd_cgroup: bool = False
     rootless: bool | None = None
+    root_set: bool = False  # --root given explicitly (runc 1.2's list checks it)
 
 
 def default_root() -> str:

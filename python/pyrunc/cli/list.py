@@ -1,6 +1,7 @@
 """``pyrunc list``: the containers under --root, as runc's table, JSON or ids."""
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -66,6 +67,12 @@ def render(containers: Sequence[dict[str, Any]], fmt: str = "table", quiet: bool
 
 
 def do_list(opts: GlobalOptions, *, format: str = "table", quiet: bool = False) -> None:
+    if opts.root_set and not os.path.isdir(opts.root):
+        # runc 1.2: a missing default root just means no containers yet, but
+        # a missing --root given by hand is reported.
+        if not os.path.exists(opts.root):
+            raise PyruncError(f"open {opts.root}: no such file or directory")
+        raise PyruncError(f"readdirent {opts.root}: not a directory")
     containers = call("list", "list_containers", opts.root)
     sys.stdout.write(render(list(containers or ()), format, quiet))
     sys.stdout.flush()

@@ -177,6 +177,7 @@ def cli(
         debug=debug,
         systemd_cgroup=systemd_cgroup,
         rootless=parse_rootless(rootless),
+        root_set="root" in given,
     )
     if "root" not in given and opts.root != "/run/pyrunc":
         _make_xdg_root(opts.root)
