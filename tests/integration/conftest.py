@@ -87,6 +87,13 @@ class Bundle:
         fn(self.config)
         return self.write()
 
+    def add_bind(self, host_dir: Path, dest: str) -> Bundle:
+        """A writable bind mount (the default rootfs is read-only)."""
+        host_dir.mkdir(exist_ok=True)
+        self.config["mounts"].append({"destination": dest, "type": "bind", "source": str(host_dir),
+                                      "options": ["rbind", "rw"]})
+        return self.write()
+
     def write(self) -> Bundle:
         (self.path / "config.json").write_text(json.dumps(self.config, indent=2))
         return self
@@ -183,33 +190,27 @@ class Runtime:
 
 
 @pytest.fixture
-def container_ids() -> list[str]:
-    """Every container id the test's runtimes made (for the leftover check)."""
+def runtimes() -> list[Runtime]:
+    """The runtimes a test used, for the leftover check (which cleans up too)."""
     return []
 
 
 @pytest.fixture
-def runtime(tmp_path: Path, container_ids: list[str]) -> Iterator[Runtime]:
-    rt = Runtime(tmp_path / "state-root", runtime_argv(), container_ids)
-    yield rt
-    # Best-effort cleanup of anything a failing test left; the leftover check
-    # below still reports it.
-    for cid in rt.ids:
-        if (rt.root / cid).exists():
-            rt("delete", "-f", cid, timeout=30)
+def runtime(tmp_path: Path, runtimes: list[Runtime]) -> Runtime:
+    rt = Runtime(tmp_path / "state-root", runtime_argv())
+    runtimes.append(rt)
+    return rt
 
 
 @pytest.fixture
-def runc(tmp_path: Path, container_ids: list[str]) -> Iterator[Runtime]:
+def runc(tmp_path: Path, runtimes: list[Runtime]) -> Runtime:
     """Debian's runc, for differential checks."""
     path = shutil.which("runc")
     if not path:
         pytest.skip("runc is not installed")
-    rt = Runtime(tmp_path / "runc-root", [path], container_ids)
-    yield rt
-    for cid in rt.ids:
-        if (rt.root / cid).exists():
-            rt("delete", "-f", cid, timeout=30)
+    rt = Runtime(tmp_path / "runc-root", [path])
+    runtimes.append(rt)
+    return rt
 
 
 # ---------------------------------------------------------------- leftovers
@@ -226,19 +227,26 @@ def _mounts_under(path: str) -> list[str]:
 
 
 def _procs_under(path: str) -> list[int]:
-    """Processes whose root or cwd is inside ``path`` (containers, hooks)."""
+    """Processes whose root is one of the rootfs dirs under ``path`` (after
+    pivot_root, /proc/PID/root reads as "/": compare inodes instead), or whose
+    cwd is under ``path`` (hooks and helpers)."""
+    roots = set()
+    for dirpath, dirs, _files in os.walk(path):
+        if os.path.basename(dirpath) == "rootfs":
+            st = os.stat(dirpath)
+            roots.add((st.st_dev, st.st_ino))
+            dirs[:] = []
     out = []
     for name in os.listdir("/proc"):
         if not name.isdigit() or int(name) == os.getpid():
             continue
-        for what in ("root", "cwd"):
-            try:
-                target = os.readlink(f"/proc/{name}/{what}")
-            except OSError:
-                continue
-            if target.startswith(path):
-                out.append(int(name))
-                break
+        try:
+            st = os.stat(f"/proc/{name}/root")
+            cwd = os.readlink(f"/proc/{name}/cwd")
+        except OSError:
+            continue
+        if (st.st_dev, st.st_ino) in roots or cwd.startswith(path):
+            out.append(int(name))
     return out
 
 
@@ -267,11 +275,17 @@ def _remove_cgroup(path: str) -> None:
 
 
 @pytest.fixture(autouse=True)
-def no_leftovers(tmp_path: Path, container_ids: list[str]) -> Iterator[None]:
+def no_leftovers(tmp_path: Path, runtimes: list[Runtime]) -> Iterator[None]:
     yield
-    ids = container_ids
-    roots = [tmp_path / "state-root", tmp_path / "runc-root"]
+    ids = [cid for rt in runtimes for cid in rt.ids]
     problems = []
+    state_dirs = [str(p) for rt in runtimes if rt.root.exists() for p in rt.root.iterdir()]
+    if state_dirs:
+        problems.append(f"state dirs {state_dirs}")
+        for rt in runtimes:
+            for cid in rt.ids:
+                if (rt.root / cid).exists():
+                    rt("delete", "-f", cid, timeout=30)
     deadline = time.monotonic() + 5
     while True:
         procs = _procs_under(str(tmp_path))
@@ -285,11 +299,10 @@ def no_leftovers(tmp_path: Path, container_ids: list[str]) -> Iterator[None]:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-    state_dirs = [str(p) for r in roots if r.exists() for p in r.iterdir()]
-    if state_dirs:
-        problems.append(f"state dirs {state_dirs}")
-        for d in state_dirs:
-            shutil.rmtree(d, ignore_errors=True)
+    for rt in runtimes:
+        if rt.root.exists():
+            for p in rt.root.iterdir():
+                shutil.rmtree(p, ignore_errors=True)
     mounts = _mounts_under(str(tmp_path))
     if mounts:
         problems.append(f"mounts {mounts}")

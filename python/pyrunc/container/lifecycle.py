@@ -11,16 +11,13 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import errno
-import json
 import os
 import signal
 import sys
 import time
 from typing import Any
 
-from pyrunc.container import execfifo, hooks, idmap
-from pyrunc.container import plan as plan_mod
-from pyrunc.container import spawn as spawn_mod
+from pyrunc.container import execfifo, hooks
 from pyrunc.container.state import (
     ContainerState,
     StateDir,
@@ -36,7 +33,7 @@ from pyrunc.container.status import (
     check_kill,
     check_start,
 )
-from pyrunc.errors import ContainerNotExist, InitError, PyruncError, StateError
+from pyrunc.errors import ContainerNotExist, PyruncError, StateError
 
 PR_SET_CHILD_SUBREAPER = 36
 # How long delete waits for a SIGKILLed init to go (runc: 100 x 100ms).
@@ -134,74 +131,6 @@ def _warn(msg: str) -> None:
 # --------------------------------------------------------------------------- create
 
 
-class _CreateHandlers(spawn_mod.Handlers):
-    """Stage 0's answers during create."""
-
-    def __init__(self, sd: StateDir, st: ContainerState, config: dict[str, Any], stage1: int,
-                 console_socket: str | None, rootless: bool) -> None:
-        self.sd = sd
-        self.st = st
-        self.config = config
-        self.stage1 = stage1
-        self.console_socket = console_socket
-        self.rootless = rootless
-        self.stage1_reaped = False
-
-    def map_ids(self, pid: int) -> None:
-        linux = self.config.get("linux") or {}
-        idmap.write_id_maps(pid, linux.get("uidMappings") or [], linux.get("gidMappings") or [],
-                            rootless=self.rootless)
-
-    def child_pid(self, pid: int) -> None:
-        start = proc_start_time(pid)
-        if start is None:
-            raise InitError(f"container init (pid {pid}) died before it was reported", stage="stage1")
-        self.st.init_pid = pid
-        self.st.init_start = start
-        # Saved at once: a create killed from here on leaves a pid delete can kill.
-        self.sd.save(self.st)
-
-    def after_child_pid_ack(self) -> None:
-        # Stage 1 exits right after the ack; reap it so it is not a zombie.
-        _reap(self.stage1)
-        self.stage1_reaped = True
-
-    def hooks(self) -> str:
-        state = self.st.oci_state(Status.CREATING)
-        hooks.run_hooks(self.config, "prestart", state)
-        hooks.run_hooks(self.config, "createRuntime", state)
-        return json.dumps(state, separators=(",", ":"))
-
-    def console(self, fd: int) -> None:
-        if not self.console_socket:
-            os.close(fd)
-            raise PyruncError("process.terminal: a terminal needs --console-socket")
-        spawn_mod.send_console(self.console_socket, fd)
-
-    def eof(self) -> PyruncError:
-        status = None
-        if not self.stage1_reaped:
-            status = _reap(self.stage1)
-            self.stage1_reaped = True
-        if status is None and self.st.init_pid:
-            status = _reap(self.st.init_pid)
-        text = f": {spawn_mod.wait_status_text(status)}" if status is not None else ""
-        return InitError(f"container init exited before it was ready{text}")
-
-
-class _Channel(spawn_mod.Channel):
-    """Hooks the child_pid_ack point to reap stage 1 right after it."""
-
-    def __init__(self, sock: Any, handlers: _CreateHandlers) -> None:
-        super().__init__(sock)
-        self.handlers = handlers
-
-    def send(self, kind: str, **payload: Any) -> None:
-        super().send(kind, **payload)
-        if kind == "child_pid_ack":
-            self.handlers.after_child_pid_ack()
-
-
 def _load_spec(bundle: str, rootless: bool, no_pivot: bool, systemd_cgroup: bool) -> Any:
     from pyrunc.spec import load_bundle
 
@@ -220,12 +149,14 @@ def create(
     preserve_fds: int = 0,
     systemd_cgroup: bool = False,
     rootless: bool | None = None,
+    pidfd_socket: str | None = None,
 ) -> None:
     """Set the container up; its init waits on exec.fifo until ``start``.
-    The init stays a child of this process (a subreaper adopts it when we exit)."""
+    The init stays a child of this process (a subreaper adopts it when we exit).
+    ``pidfd_socket`` (runc 1.2's --pidfd-socket) gets a pidfd of the init."""
     _create(root, cid, bundle, pid_file=pid_file, console_socket=console_socket, no_pivot=no_pivot,
             no_new_keyring=no_new_keyring, preserve_fds=preserve_fds, systemd_cgroup=systemd_cgroup,
-            rootless=rootless)
+            rootless=rootless, pidfd_socket=pidfd_socket)
 
 
 def _create(
@@ -240,7 +171,11 @@ def _create(
     preserve_fds: int,
     systemd_cgroup: bool,
     rootless: bool | None,
+    pidfd_socket: str | None = None,
 ) -> ContainerState:
+    from pyrunc.container import plan as plan_mod
+    from pyrunc.container import spawn as spawn_mod
+
     is_rootless = _rootless(rootless)
     sd = StateDir(root, cid)
     bundle = os.path.abspath(bundle or ".")
@@ -292,8 +227,8 @@ def _create(
                 # Our copies must go, or EOF from the init would never come.
                 theirs.close()
                 os.close(fifo_fd)
-            h = _CreateHandlers(sd, st, config, stage1, console_socket, is_rootless)
-            chan = _Channel(ours, h)
+            h = spawn_mod.CreateHandlers(sd, st, config, stage1, console_socket, is_rootless)
+            chan = spawn_mod.CreateChannel(ours, h)
             try:
                 # Stage 1 waits for `go`, so it and all its descendants are counted.
                 mgr.add_pid(stage1)
@@ -302,11 +237,13 @@ def _create(
             finally:
                 chan.close()
             if not h.stage1_reaped:
-                _reap(stage1)
+                spawn_mod.reap(stage1)
             st.status = Status.CREATED.value
             sd.save(st)
             if pid_file:
                 write_pid_file(pid_file, st.init_pid)
+            if pidfd_socket:
+                spawn_mod.send_pidfd(pidfd_socket, st.init_pid)
     except BaseException:
         _undo_create(sd, st, mgr if cgroup_made else None, stage1)
         raise
@@ -490,7 +427,7 @@ def run(
 def _create_defaults(kw: dict[str, Any]) -> dict[str, Any]:
     out: dict[str, Any] = {
         "pid_file": None, "console_socket": None, "no_pivot": False, "no_new_keyring": False,
-        "preserve_fds": 0, "systemd_cgroup": False, "rootless": None,
+        "preserve_fds": 0, "systemd_cgroup": False, "rootless": None, "pidfd_socket": None,
     }
     unknown = set(kw) - set(out)
     if unknown:
@@ -503,9 +440,12 @@ def _create_defaults(kw: dict[str, Any]) -> dict[str, Any]:
 
 
 def _state_dict(sd: StateDir, st: ContainerState, status: Status, owner: str) -> dict[str, Any]:
-    """runc's containerState: pid 0 once stopped, annotations only when set."""
+    """runc's containerState: pid 0 once stopped, annotations only when set;
+    ociVersion is the runtime's spec version, not config.json's (runc's too)."""
+    from pyrunc import OCI_VERSION
+
     d: dict[str, Any] = {
-        "ociVersion": st.oci_version,
+        "ociVersion": OCI_VERSION,
         "id": st.id,
         "pid": 0 if status is Status.STOPPED else st.init_pid,
         "status": status.value,

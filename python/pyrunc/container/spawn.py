@@ -17,6 +17,9 @@ import socket
 from collections.abc import Sequence
 from typing import Any
 
+from pyrunc.container import hooks, idmap
+from pyrunc.container.state import ContainerState, StateDir, proc_start_time
+from pyrunc.container.status import Status
 from pyrunc.errors import InitError, PyruncError, SyscallError
 
 MAX_MSG = 64 * 1024
@@ -210,3 +213,103 @@ def send_console(socket_path: str, fd: int) -> None:
                            "--console-socket", "stage0") from None
     finally:
         os.close(fd)
+
+
+def send_pidfd(socket_path: str, pid: int) -> None:
+    """--pidfd-socket: a pidfd of the init, sent like the console."""
+    try:
+        fd = os.pidfd_open(pid)
+    except OSError as e:
+        raise SyscallError("pidfd_open", e.errno or errno.ESRCH, f"pidfd_open {pid}", "--pidfd-socket",
+                           "stage0") from None
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(socket_path)
+            socket.send_fds(s, [b"pidfd"], [fd])
+    except OSError as e:
+        raise SyscallError("sendmsg", e.errno or errno.EIO, f"send pidfd to {socket_path}", "--pidfd-socket",
+                           "stage0") from None
+    finally:
+        os.close(fd)
+
+
+def reap(pid: int) -> int | None:
+    """waitpid(pid) when it is our child; None when it is not (or already reaped)."""
+    if pid <= 0:
+        return None
+    try:
+        _, status = os.waitpid(pid, 0)
+        return status
+    except ChildProcessError:
+        return None
+
+
+# --------------------------------------------------------------------------- create
+
+
+class CreateHandlers(Handlers):
+    """Stage 0's answers during create."""
+
+    def __init__(self, sd: StateDir, st: ContainerState, config: dict[str, Any], stage1: int,
+                 console_socket: str | None, rootless: bool) -> None:
+        self.sd = sd
+        self.st = st
+        self.config = config
+        self.stage1 = stage1
+        self.console_socket = console_socket
+        self.rootless = rootless
+        self.stage1_reaped = False
+
+    def map_ids(self, pid: int) -> None:
+        linux = self.config.get("linux") or {}
+        idmap.write_id_maps(pid, linux.get("uidMappings") or [], linux.get("gidMappings") or [],
+                            rootless=self.rootless)
+
+    def child_pid(self, pid: int) -> None:
+        start = proc_start_time(pid)
+        if start is None:
+            raise InitError(f"container init (pid {pid}) died before it was reported", stage="stage1")
+        self.st.init_pid = pid
+        self.st.init_start = start
+        # Saved at once: a create killed from here on leaves a pid delete can kill.
+        self.sd.save(self.st)
+
+    def after_child_pid_ack(self) -> None:
+        # Stage 1 exits right after the ack; reap it so it is not a zombie.
+        reap(self.stage1)
+        self.stage1_reaped = True
+
+    def hooks(self) -> str:
+        state = self.st.oci_state(Status.CREATING)
+        hooks.run_hooks(self.config, "prestart", state)
+        hooks.run_hooks(self.config, "createRuntime", state)
+        return json.dumps(state, separators=(",", ":"))
+
+    def console(self, fd: int) -> None:
+        if not self.console_socket:
+            os.close(fd)
+            raise PyruncError("process.terminal: a terminal needs --console-socket")
+        send_console(self.console_socket, fd)
+
+    def eof(self) -> PyruncError:
+        status = None
+        if not self.stage1_reaped:
+            status = reap(self.stage1)
+            self.stage1_reaped = True
+        if status is None and self.st.init_pid:
+            status = reap(self.st.init_pid)
+        text = f": {wait_status_text(status)}" if status is not None else ""
+        return InitError(f"container init exited before it was ready{text}")
+
+
+class CreateChannel(Channel):
+    """Hooks the child_pid_ack point to reap stage 1 right after it."""
+
+    def __init__(self, sock: Any, handlers: CreateHandlers) -> None:
+        super().__init__(sock)
+        self.handlers = handlers
+
+    def send(self, kind: str, **payload: Any) -> None:
+        super().send(kind, **payload)
+        if kind == "child_pid_ack":
+            self.handlers.after_child_pid_ack()
