@@ -229,6 +229,6 @@ pub fn exec(exe: &str, plan: &Plan) -> InitError {
 
 /// Load linux.seccomp, returning the notify listener fd if there is one.
 pub fn load_seccomp(filter: &serde_json::Value) -> Result<Option<OwnedFd>, InitError> {
-    let _ = filter;
-    Err(InitError::msg("linux.seccomp", "seccomp is not supported by this build yet"))
+    let prog = crate::seccomp::from_plan(filter).map_err(|e| InitError::msg(e.field(), e.to_string()))?;
+    crate::seccomp::load(&prog, 0).map_err(|e| InitError::sys("linux.seccomp", "load seccomp filter", e))
 }

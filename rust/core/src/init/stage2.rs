@@ -46,13 +46,23 @@ pub fn run(plan: &Plan, sock: &SyncSocket) -> Result<Infallible, InitError> {
         rootfs::finalize(rootfs)?;
     }
     process::apply_limits(plan)?;
+    // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
+    // while we still have it (as runc). With no_new_privs, load it last, after
+    // the capabilities are dropped, so it filters as little of our own setup
+    // as possible.
+    let early = !plan.process.no_new_privileges;
+    let mut listener = None;
+    if early {
+        listener = load_seccomp(plan)?;
+    }
     let exe = process::prepare(plan)?;
     process::close_fds(3 + plan.process.preserve_fds as i32)?;
-    if let Some(filter) = &plan.seccomp {
-        if let Some(fd) = process::load_seccomp(filter)? {
-            sock.send_with_fd(&SyncMsg::SeccompFd, Some(std::os::fd::AsFd::as_fd(&fd)))?;
-            sock.expect("seccomp_fd_done")?;
-        }
+    if !early {
+        listener = load_seccomp(plan)?;
+    }
+    if let Some(fd) = listener {
+        sock.send_with_fd(&SyncMsg::SeccompFd, Some(std::os::fd::AsFd::as_fd(&fd)))?;
+        sock.expect("seccomp_fd_done")?;
     }
     sock.send(&SyncMsg::Ready)?;
     if plan.mode == Mode::Create {
@@ -62,6 +72,13 @@ pub fn run(plan: &Plan, sock: &SyncSocket) -> Result<Infallible, InitError> {
         hooks::run_all(&plan.start_container_hooks, &state)?;
     }
     Err(process::exec(&exe, plan))
+}
+
+fn load_seccomp(plan: &Plan) -> Result<Option<OwnedFd>, InitError> {
+    match &plan.seccomp {
+        Some(filter) => process::load_seccomp(filter),
+        None => Ok(None),
+    }
 }
 
 fn set_names(plan: &Plan) -> Result<(), InitError> {
