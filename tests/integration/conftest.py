@@ -331,6 +331,19 @@ def wait_for(check: Callable[[], Any], timeout: float = 10, what: str = "conditi
         time.sleep(0.02)
 
 
+def wait_stopped(rt: Runtime, cid: str, timeout: float = 10) -> None:
+    wait_for(lambda: rt.state(cid)["status"] == "stopped", timeout, f"{cid} stopped")
+
+
+def pid_gone(pid: int) -> bool:
+    """Gone or a zombie (a zombie is dead, only not reaped yet)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(") ", 1)[1][0] in "ZX"
+    except (OSError, IndexError):
+        return True
+
+
 def state_schema_validator() -> Any:
     import jsonschema
 

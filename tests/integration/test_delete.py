@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from conftest import Bundle, Runtime, is_pyrunc, wait_for
+from conftest import Bundle, Runtime, is_pyrunc, pid_gone, wait_for
 
 
 def test_delete_created_container(runtime: Runtime, bundle: Bundle) -> None:
@@ -18,8 +18,7 @@ def test_delete_created_container(runtime: Runtime, bundle: Bundle) -> None:
     pid = runtime.state(cid)["pid"]
     runtime.ok("delete", cid)  # runc kills a created container without -f
     assert not (runtime.root / cid).exists()
-    wait_for(lambda: not os.path.exists(f"/proc/{pid}") or
-             open(f"/proc/{pid}/stat").read().split(") ")[1][0] == "Z", what="init gone")
+    wait_for(lambda: pid_gone(pid), what="init gone")
 
 
 def test_delete_running_needs_force(runtime: Runtime, runc: Runtime, bundle: Bundle) -> None:

@@ -1,7 +1,7 @@
 """`start`: releases the init; runc's errors for the other states."""
 from __future__ import annotations
 
-from conftest import Bundle, Runtime, wait_for
+from conftest import Bundle, Runtime, wait_for, wait_stopped
 
 
 def test_start_runs_process(runtime: Runtime, bundle: Bundle) -> None:
@@ -31,7 +31,7 @@ def test_start_errors_like_runc(runtime: Runtime, runc: Runtime, bundle: Bundle)
         rt.ok("start", cid)
         running = rt("start", cid)
         rt.ok("kill", cid, "KILL")
-        wait_for(lambda: rt.state(cid)["status"] == "stopped", what="stopped")
+        wait_stopped(rt, cid)
         stopped = rt("start", cid)
         rt.ok("delete", cid)
         missing = rt("start", cid)
