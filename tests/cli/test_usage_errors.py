@@ -153,3 +153,18 @@ def test_usage_python_dash_m(tmp_path):
         [sys.executable, "-m", "pyrunc", "--version"], capture_output=True, text=True, timeout=60, check=False
     )
     assert proc.returncode == 0 and proc.stdout.startswith("pyrunc version ")
+
+
+def test_usage_unexpected_error_traceback_only_with_debug(cli, monkeypatch):
+    from pyrunc.cli import state
+
+    def boom(*a, **k):
+        raise RuntimeError("kaboom")
+
+    monkeypatch.setattr(state, "do_state", boom)
+    r = cli("state", "x")
+    assert r.code == 1
+    assert 'msg=kaboom' in r.err and "Traceback" not in r.err
+    r = cli("--debug", "state", "x")
+    assert r.code == 1
+    assert "Traceback" in r.err and r.err.count("level=error") == 1

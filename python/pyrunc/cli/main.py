@@ -232,8 +232,6 @@ def run_cli(args: Sequence[str]) -> int:
     try:
         rv = cli.main(args=list(args), prog_name=PROG, standalone_mode=False)
     except PyruncError as e:
-        if log.is_debug():
-            traceback.print_exc()
         _report(str(e))
         return int(getattr(e, "exit_code", 1))
     except click.exceptions.Exit as e:
@@ -245,8 +243,6 @@ def run_cli(args: Sequence[str]) -> int:
         return 1
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:
-        return 1
     except Exception as e:  # noqa: BLE001 - the one place unexpected errors end up
         if log.is_debug():
             traceback.print_exc()
@@ -259,6 +255,10 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
     code = run_cli(sys.argv[1:] if argv is None else argv)
     try:
         sys.stdout.flush()
-    except (BrokenPipeError, OSError):
-        pass
+    except OSError:
+        # A reader that went away (`pyrunc list | head -1`): keep the
+        # interpreter's own final flush from reporting it again.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
     sys.exit(code)
