@@ -57,6 +57,10 @@ pub struct Plan {
     pub create_container_hooks: Vec<Hook>,
     #[serde(default)]
     pub start_container_hooks: Vec<Hook>,
+    /// Join a new session keyring with this name (runc's "_ses.<id>"),
+    /// unless --no-new-keyring; None for exec and --no-new-keyring.
+    #[serde(default)]
+    pub session_keyring: Option<String>,
     /// A compiled seccomp filter (see seccomp.rs), loaded last before execve.
     #[serde(default)]
     pub seccomp: Option<serde_json::Value>,

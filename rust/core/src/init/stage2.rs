@@ -39,6 +39,9 @@ pub fn run(plan: &Plan, sock: &SyncSocket) -> Result<Infallible, InitError> {
         sock.send_with_fd(&SyncMsg::Console, Some(std::os::fd::AsFd::as_fd(&master)))?;
         sock.expect("console_done")?;
     }
+    if let Some(name) = &plan.session_keyring {
+        join_session_keyring(name)?;
+    }
     if plan.mode == Mode::Create {
         set_names(plan)?;
         write_sysctls(plan)?;
@@ -72,6 +75,22 @@ pub fn run(plan: &Plan, sock: &SyncSocket) -> Result<Infallible, InitError> {
         hooks::run_all(&plan.start_container_hooks, &state)?;
     }
     Err(process::exec(&exe, plan))
+}
+
+/// A session keyring of the container's own, so that containers do not
+/// share the host's keys. Kernels without keyrings (ENOSYS) or that refuse
+/// it in a user namespace (EACCES, EPERM) are tolerated, as by runc.
+fn join_session_keyring(name: &str) -> Result<(), InitError> {
+    const KEYCTL_JOIN_SESSION_KEYRING: libc::c_long = 1;
+    let c = std::ffi::CString::new(name).map_err(|_| InitError::msg("", "bad keyring name"))?;
+    // SAFETY: keyctl with a valid C string.
+    if unsafe { libc::syscall(libc::SYS_keyctl, KEYCTL_JOIN_SESSION_KEYRING, c.as_ptr()) } < 0 {
+        let e = nix::errno::Errno::last();
+        if !matches!(e, nix::errno::Errno::ENOSYS | nix::errno::Errno::EACCES | nix::errno::Errno::EPERM | nix::errno::Errno::EDQUOT) {
+            return Err(InitError::sys("", format!("join session keyring {name}"), SysError::new("keyctl", name, e)));
+        }
+    }
+    Ok(())
 }
 
 fn load_seccomp(plan: &Plan) -> Result<Option<OwnedFd>, InitError> {
