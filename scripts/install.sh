@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-packages=(busybox-static runc crun iproute2 procps psmisc python3-venv)
+# podman (pulls conmon) and containerd (ctr, containerd-shim-runc-v2) drive pyrunc in
+# tests/integration/test_{podman,containerd}.py.
+packages=(busybox-static runc crun iproute2 procps psmisc python3-venv podman containerd)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
