@@ -152,9 +152,9 @@ class Runtime:
         """Set a container up from a bundle; it waits until :meth:`start`."""
         from pyrunc.container import lifecycle
 
-        lifecycle.create(self.root, container_id, bundle, **self._create_kwargs(dict(
-            pid_file=pid_file, console_socket=console_socket, no_pivot=no_pivot,
-            no_new_keyring=no_new_keyring, preserve_fds=preserve_fds)))
+        lifecycle.create(self.root, container_id, bundle, **self._create_kwargs({
+            "pid_file": pid_file, "console_socket": console_socket, "no_pivot": no_pivot,
+            "no_new_keyring": no_new_keyring, "preserve_fds": preserve_fds}))
         return Container(self, container_id)
 
     def start(self, container_id: str) -> None:
