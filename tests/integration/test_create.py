@@ -6,7 +6,7 @@ import shlex
 import subprocess
 from pathlib import Path
 
-from conftest import Bundle, Runtime
+from conftest import Bundle, Runtime, is_pyrunc
 
 
 def test_create_leaves_init_waiting(runtime: Runtime, bundle: Bundle, tmp_path: Path) -> None:
@@ -81,3 +81,41 @@ def test_create_preserve_fds(runtime: Runtime, bundle: Bundle, tmp_path: Path) -
     # ls itself opens one directory fd: 0 1 2 3 and that one.
     fds = out.read_text().split()
     assert fds[:4] == ["0", "1", "2", "3"] and len(fds) == 5, fds
+
+
+def test_create_via_python_api(runtime: Runtime, bundle: Bundle) -> None:
+    """pyrunc.Runtime: the same containers as the CLI's (the CLI lists them)."""
+    if not is_pyrunc():
+        return
+    from pyrunc import Runtime as Api
+    from pyrunc.errors import ContainerNotExist, StateError
+
+    api = Api(root=str(runtime.root))
+    bundle.set_args("sh", "-c", "exit 5")
+    cid = runtime.new_id()
+    c = api.create(cid, str(bundle.path))
+    try:
+        st = c.state()
+        assert (st.id, st.status, st.bundle) == (cid, "created", str(bundle.path))
+        assert [s.id for s in api.list()] == [cid]
+        assert runtime.ok("list", "-q").out == f"{cid}\n"
+        c.start()
+        assert c.wait(timeout=30) == 5  # the init is this process's child
+        assert c.status == "stopped"
+        try:
+            c.start()
+        except StateError as e:
+            assert str(e) == "cannot start a container that has stopped"
+        else:
+            raise AssertionError("start of a stopped container worked")
+    finally:
+        c.delete(force=True)
+    try:
+        api.state(cid)
+    except ContainerNotExist as e:
+        assert str(e) == "container does not exist"
+    else:
+        raise AssertionError("state of a deleted container worked")
+    bundle.set_args("sh", "-c", "exit 4")
+    assert api.run(runtime.new_id(), str(bundle.path)) == 4
+    assert api.list() == []
