@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -63,17 +64,18 @@ def test_seccomp_model_and_raw_dict_agree() -> None:
 
 
 def test_seccomp_plain_objects_with_snake_case_attributes() -> None:
-    class Arg:
-        index, value, value_two, op = 1, 5, None, "SCMP_CMP_GT"
-
-    class Call:
-        names, action, errno_ret, args = ["kill"], "SCMP_ACT_ERRNO", 3, [Arg()]
-
-    class Prof:
-        default_action, default_errno_ret, architectures = "SCMP_ACT_ALLOW", None, []
-        flags, listener_path, listener_metadata, syscalls = None, None, None, [Call()]
-
-    assert seccomp.to_json(Prof()) == {
+    arg = SimpleNamespace(index=1, value=5, value_two=None, op="SCMP_CMP_GT")
+    call = SimpleNamespace(names=["kill"], action="SCMP_ACT_ERRNO", errno_ret=3, args=[arg])
+    prof = SimpleNamespace(
+        default_action="SCMP_ACT_ALLOW",
+        default_errno_ret=None,
+        architectures=[],
+        flags=None,
+        listener_path=None,
+        listener_metadata=None,
+        syscalls=[call],
+    )
+    assert seccomp.to_json(prof) == {
         "defaultAction": "SCMP_ACT_ALLOW",
         "architectures": [],
         "syscalls": [
