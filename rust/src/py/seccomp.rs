@@ -16,8 +16,9 @@ fn to_py(e: SeccompError) -> PyErr {
 }
 
 fn compile(profile_json: &str) -> PyResult<Program> {
-    let v: serde_json::Value = serde_json::from_str(profile_json)
-        .map_err(|e| PyValueError::new_err(("linux.seccomp".to_string(), format!("invalid JSON: {e}"))))?;
+    let v: serde_json::Value = serde_json::from_str(profile_json).map_err(|e| {
+        PyValueError::new_err(("linux.seccomp".to_string(), format!("invalid JSON: {e}")))
+    })?;
     seccomp::compile(&v).map_err(to_py)
 }
 
@@ -33,7 +34,8 @@ fn seccomp_compile<'py>(py: Python<'py>, profile_json: &str) -> PyResult<Bound<'
 #[pyfunction]
 fn seccomp_program(profile_json: &str) -> PyResult<String> {
     let prog = compile(profile_json)?;
-    serde_json::to_string(&prog).map_err(|e| PyValueError::new_err(("linux.seccomp".to_string(), e.to_string())))
+    serde_json::to_string(&prog)
+        .map_err(|e| PyValueError::new_err(("linux.seccomp".to_string(), e.to_string())))
 }
 
 /// Whether this kernel can load seccomp filters.

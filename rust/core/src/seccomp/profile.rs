@@ -105,7 +105,10 @@ pub const FLAGS: &[(&str, u32)] = &[
 ];
 
 pub fn flag_bit(name: &str) -> u32 {
-    FLAGS.iter().find(|(n, _)| *n == name).map_or(0, |(_, b)| *b)
+    FLAGS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(0, |(_, b)| *b)
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
