@@ -7,9 +7,7 @@ from conftest import Bundle, Runtime
 
 
 def test_list_empty(runtime: Runtime, runc: Runtime) -> None:
-    # A missing custom --root is an error (runc 1.2 ignores only the default one).
     for rt in (runtime, runc):
-        assert rt("list").rc == 1
         rt.root.mkdir(mode=0o700, exist_ok=True)
         assert rt.ok("list").out == "ID          PID         STATUS      BUNDLE      CREATED     OWNER\n"
         assert rt.ok("list", "-f", "json").out == "null\n"
