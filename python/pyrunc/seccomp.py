@@ -26,6 +26,8 @@ __all__ = [
     "compile_bpf",
     "compile_program",
     "info",
+    "listener_message",
+    "send_to_listener",
     "supported_flags",
     "to_json",
     "validate",
@@ -256,3 +258,48 @@ def info() -> dict[str, Any] | None:
     d: dict[str, Any] = dict(probe())
     d.pop("availableActions", None)
     return d
+
+
+def listener_message(*, pid: int, state: Mapping[str, Any], metadata: str | None = None) -> bytes:
+    """The container process state (config-linux.md) sent to ``listenerPath``
+    with the notify fd; ``state`` is the container's runtime state."""
+    msg: dict[str, Any] = {
+        "ociVersion": state.get("ociVersion", "1.0.2"),
+        "fds": ["seccompFd"],
+        "pid": pid,
+    }
+    if metadata:
+        msg["metadata"] = metadata
+    msg["state"] = dict(state)
+    return json.dumps(msg).encode()
+
+
+def send_to_listener(
+    listener_path: str,
+    notify_fd: int,
+    *,
+    pid: int,
+    state: Mapping[str, Any],
+    metadata: str | None = None,
+) -> None:
+    """Hands a SCMP_ACT_NOTIFY listener fd to the seccomp agent: one
+    connection to the ``AF_UNIX``/``SOCK_STREAM`` socket, one ``sendmsg``
+    with the JSON state and the fd in ``SCM_RIGHTS``, then close (runc's
+    seccomp agent protocol). Failure raises :class:`SyscallError` naming
+    ``linux.seccomp.listenerPath``, which must fail the create."""
+    import socket
+
+    from pyrunc.errors import SyscallError
+
+    data = listener_message(pid=pid, state=state, metadata=metadata)
+    field = field_path(*_BASE, "listenerPath")
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM | socket.SOCK_CLOEXEC) as s:
+            s.connect(listener_path)
+            sent = socket.send_fds(s, [data], [notify_fd])
+            if sent < len(data):
+                s.sendall(data[sent:])
+    except OSError as e:
+        raise SyscallError(
+            "sendmsg", e.errno or 0, f"send seccomp fd to {listener_path}", field=field
+        ) from None

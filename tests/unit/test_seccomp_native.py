@@ -6,15 +6,18 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import json
 import os
 import signal
+import socket
+import struct
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
 from pyrunc import _native as _native_module
 from pyrunc import seccomp
-from pyrunc.errors import SpecError
+from pyrunc.errors import SpecError, SyscallError
 
 # Any: the seccomp bindings may be missing from the stubs of older builds.
 _native: Any = _native_module
@@ -173,3 +176,91 @@ def test_seccomp_real_kill_process_on_unshare() -> None:
     }
     libc = ctypes.CDLL(None, use_errno=True)
     assert _in_child(profile, lambda: libc.unshare(0) + 7) == -signal.SIGSYS
+
+
+# linux/seccomp.h: _IOWR('!', 0, struct seccomp_notif) and
+# _IOWR('!', 1, struct seccomp_notif_resp).
+NOTIF_RECV = 0xC0502100
+NOTIF_SEND = 0xC0182101
+NEW_LISTENER = 1 << 3
+
+
+def test_seccomp_notify_agent_answers_mkdir(tmp_path: Path) -> None:
+    """The listener fd travels to an agent over listenerPath with the
+    container process state; the agent answers the notified mkdir."""
+    if not hasattr(_native, "seccomp_load_bpf"):
+        pytest.skip("no seccomp_load_bpf in the native module")
+    sock_path = str(tmp_path / "agent.sock")
+    profile = {
+        "defaultAction": "SCMP_ACT_ALLOW",
+        "listenerPath": sock_path,
+        "listenerMetadata": "hello",
+        "syscalls": [{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_NOTIFY"}],
+    }
+    bpf = seccomp.compile_bpf(profile)
+    prog = seccomp.compile_program(profile)
+    assert prog["notify"]
+    libc = ctypes.CDLL(None, use_errno=True)
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(sock_path)
+    srv.listen(1)
+    srv.settimeout(10)
+    pid = os.fork()
+    if pid == 0:
+        code = 100
+        try:
+            srv.close()
+            if libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0:
+                fd = _native.seccomp_load_bpf(bpf, prog["flags"] | NEW_LISTENER)
+                state = {
+                    "ociVersion": "1.0.2",
+                    "id": "c1",
+                    "status": "creating",
+                    "pid": os.getpid(),
+                    "bundle": "/b",
+                }
+                seccomp.send_to_listener(sock_path, fd, pid=os.getpid(), state=state, metadata="hello")
+                os.close(fd)
+                code = _errno_of(lambda: os.mkdir(tmp_path / "n"))
+        except BaseException:  # noqa: BLE001 - the forked child must always _exit
+            code = 101
+        os._exit(code)
+    reaped = False
+    try:
+        conn, _ = srv.accept()
+        with conn:
+            msg, fds, _, _ = socket.recv_fds(conn, 65536, 1)
+        assert len(fds) == 1
+        st = json.loads(msg)
+        assert st["fds"] == ["seccompFd"]
+        assert st["pid"] == pid
+        assert st["metadata"] == "hello"
+        assert st["state"]["id"] == "c1"
+        notif = ctypes.create_string_buffer(80)
+        assert libc.ioctl(fds[0], ctypes.c_ulong(NOTIF_RECV), notif) == 0, ctypes.get_errno()
+        nid, npid = struct.unpack_from("=QI", notif.raw, 0)
+        assert npid == pid
+        resp = ctypes.create_string_buffer(struct.pack("=QqiI", nid, 0, -errno.EXDEV, 0), 24)
+        assert libc.ioctl(fds[0], ctypes.c_ulong(NOTIF_SEND), resp) == 0, ctypes.get_errno()
+        os.close(fds[0])
+        _, status = os.waitpid(pid, 0)
+        reaped = True
+        assert os.waitstatus_to_exitcode(status) == errno.EXDEV
+        assert not (tmp_path / "n").exists()
+    finally:
+        srv.close()
+        if not reaped:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+def test_seccomp_send_to_listener_error_names_the_field(tmp_path: Path) -> None:
+    r, w = os.pipe()
+    try:
+        with pytest.raises(SyscallError) as ei:
+            seccomp.send_to_listener(str(tmp_path / "none.sock"), r, pid=1, state={"id": "x"})
+        assert ei.value.field == "linux.seccomp.listenerPath"
+        assert ei.value.errno == errno.ENOENT
+    finally:
+        os.close(r)
+        os.close(w)
