@@ -172,9 +172,15 @@ def _create(
     systemd_cgroup: bool,
     rootless: bool | None,
     pidfd_socket: str | None = None,
+    on_console: Any = None,
 ) -> ContainerState:
+    """``on_console(master_fd)`` takes the pty master in the foreground
+    (``run`` without -d); without it the container is detached."""
+    from pyrunc.container import exec as exec_mod
+    from pyrunc.container import notify
     from pyrunc.container import plan as plan_mod
     from pyrunc.container import spawn as spawn_mod
+    from pyrunc.container import tty as tty_mod
 
     is_rootless = _rootless(rootless)
     sd = StateDir(root, cid)
@@ -183,6 +189,10 @@ def _create(
     spec = _load_spec(bundle, is_rootless, no_pivot, systemd_cgroup)
     config = spec.to_dict()
     linux = config.get("linux") or {}
+    process = config.get("process") or {}
+    tty_mod.check_terminal(bool(process.get("terminal")), on_console is None, console_socket)
+    # Socket activation: the LISTEN_FDS passed to us go first, then --preserve-fds.
+    preserve_fds = exec_mod.activation(process, preserve_fds)
     from pyrunc import cgroups
 
     mgr = cgroups.new_manager(linux.get("cgroupsPath") or None, cid, systemd=systemd_cgroup,
@@ -213,6 +223,7 @@ def _create(
             st.cgroup = mgr.to_state()
             sd.save(st)
             execfifo.create(sd.fifo, *_root_ids(linux))
+            notify.add_to_plan(plan, config, sd)
             mgr.create()
             cgroup_made = True
             st.cgroup = mgr.to_state()
@@ -228,6 +239,7 @@ def _create(
                 theirs.close()
                 os.close(fifo_fd)
             h = spawn_mod.CreateHandlers(sd, st, config, stage1, console_socket, is_rootless)
+            h.on_console = on_console
             chan = spawn_mod.CreateChannel(ours, h)
             try:
                 # Stage 1 waits for `go`, so it and all its descendants are counted.
@@ -290,12 +302,23 @@ def _destroy_cgroup(mgr: Any) -> None:
 
 
 def start(root: str, cid: str) -> None:
-    """Let a created container's init execve the process; run poststart hooks."""
+    """Let a created container's init execve the process; run poststart hooks.
+    With NOTIFY_SOCKET, wait for the container's READY= and pass it on."""
+    from pyrunc.container.notify import Proxy
+
     sd = StateDir(root, cid)
+    proxy = None
     with sd.lock():
         st = sd.load()
         check_start(_status(sd, st))
-        execfifo.release(sd.fifo, st.init_alive)
+        # Bound before the process runs, so its first READY= is not lost.
+        proxy = Proxy.listen(sd)
+        try:
+            execfifo.release(sd.fifo, st.init_alive)
+        except BaseException:
+            if proxy is not None:
+                proxy.close()
+            raise
         st.status = Status.RUNNING.value
         sd.save(st)
         try:
@@ -305,7 +328,11 @@ def start(root: str, cid: str) -> None:
             # error, and the container is stopped.
             with contextlib.suppress(StateError, OSError):
                 _signal_init(st, signal.SIGKILL)
+            if proxy is not None:
+                proxy.close()
             raise
+    if proxy is not None:
+        proxy.forward(st.init_pid, st.init_start)
 
 
 # --------------------------------------------------------------------------- run
@@ -398,14 +425,18 @@ def run(
 ) -> int:
     """create + start. In the foreground: forward signals, wait, delete (unless
     ``keep``) and return the container's exit status; ``detach``: return 0."""
+    from pyrunc.container import tty as tty_mod
+
     fwd: _Forwarder | None = None
+    masters: list[int] = []
     if not detach:
         if not no_subreaper:
             _set_subreaper()
         fwd = _Forwarder()
         fwd.install()
     try:
-        st = _create(root, cid, bundle, **_create_defaults(create_kwargs))
+        st = _create(root, cid, bundle, **_create_defaults(create_kwargs),
+                     on_console=None if detach else masters.append)
         try:
             start(root, cid)
         except BaseException:
@@ -415,10 +446,18 @@ def run(
         if detach or fwd is None:
             return 0
         fwd.attach(st.init_pid)
-        code = _wait_init(st.init_pid, not no_subreaper)
+        if masters:
+            # process.terminal: relay the pty (raw mode, window size) until the init exits.
+            code = tty_mod.foreground(masters.pop(), st.init_pid,
+                                      lambda: _wait_init(st.init_pid, not no_subreaper))
+        else:
+            code = _wait_init(st.init_pid, not no_subreaper)
     finally:
         if fwd is not None:
             fwd.restore()
+        for fd in masters:
+            with contextlib.suppress(OSError):
+                os.close(fd)
     if not keep:
         delete(root, cid, force=True)
     return code
@@ -579,12 +618,31 @@ def wait(root: str, cid: str, poll: float = 0.05, timeout: float | None = None) 
         time.sleep(poll)
 
 
+# --------------------------------------------------------------------------- exec, ps (container/exec.py, ps.py)
+
+
+def exec_process(root: str, cid: str, **kwargs: Any) -> int:
+    """``pyrunc exec``; see :func:`pyrunc.container.exec.exec_process` for the arguments."""
+    from pyrunc.container import exec as exec_mod
+
+    return exec_mod.exec_process(root, cid, **kwargs)
+
+
+def ps(root: str, cid: str) -> list[int]:
+    """Host pids of the container's processes (``ps -f json``)."""
+    from pyrunc.container import ps as ps_mod
+
+    return ps_mod.pids(root, cid)
+
+
 __all__ = [
     "create",
     "delete",
+    "exec_process",
     "exit_code",
     "kill",
     "list_containers",
+    "ps",
     "run",
     "start",
     "state",

@@ -202,17 +202,10 @@ def wait_status_text(status: int) -> str:
 
 
 def send_console(socket_path: str, fd: int) -> None:
-    """Hand the pty master to --console-socket as runc does: one SCM_RIGHTS
-    message whose data is the file's name."""
-    try:
-        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
-            s.connect(socket_path)
-            socket.send_fds(s, [b"/dev/ptmx"], [fd])
-    except OSError as e:
-        raise SyscallError("sendmsg", e.errno or errno.EIO, f"send console to {socket_path}",
-                           "--console-socket", "stage0") from None
-    finally:
-        os.close(fd)
+    """Hand the pty master to --console-socket (see container/tty.py)."""
+    from pyrunc.container import tty
+
+    tty.send_console(socket_path, fd)
 
 
 def send_pidfd(socket_path: str, pid: int) -> None:
@@ -250,6 +243,9 @@ def reap(pid: int) -> int | None:
 class CreateHandlers(Handlers):
     """Stage 0's answers during create."""
 
+    # Foreground `run` keeps the pty master to relay it (container/tty.py).
+    on_console: Any = None
+
     def __init__(self, sd: StateDir, st: ContainerState, config: dict[str, Any], stage1: int,
                  console_socket: str | None, rootless: bool) -> None:
         self.sd = sd
@@ -286,9 +282,14 @@ class CreateHandlers(Handlers):
         return json.dumps(state, separators=(",", ":"))
 
     def console(self, fd: int) -> None:
+        if self.on_console is not None:
+            self.on_console(fd)
+            return
         if not self.console_socket:
+            from pyrunc.container import tty
+
             os.close(fd)
-            raise PyruncError("process.terminal: a terminal needs --console-socket")
+            raise PyruncError(tty.NEED_SOCKET)
         send_console(self.console_socket, fd)
 
     def eof(self) -> PyruncError:
