@@ -1,6 +1,6 @@
 """Type stubs for the native extension pyrunc._native (checked by mypy.stubtest)."""
 import os
-from typing import Optional, Sequence, Union
+from typing import Any, Optional, Sequence, Union
 
 # --- spawn ---
 VERSION: str
@@ -14,6 +14,15 @@ def spawn(plan: bytes, pass_fds: Sequence[int], preserve_fds: int = 0, argv0: st
     3+preserve_fds+i, the plan JSON (a memfd) follows them; every other fd is
     closed on exec. See rust/core/src/plan.rs and sync.rs.
     """
+
+# --- seccomp ---
+def seccomp_compile(profile_json: str) -> bytes: ...
+def seccomp_program(profile_json: str) -> str: ...
+def seccomp_supported() -> bool: ...
+def seccomp_supported_flags() -> list[str]: ...
+def seccomp_flags() -> list[str]: ...
+def seccomp_archs() -> list[str]: ...
+def seccomp_info() -> dict[str, Any]: ...
 
 # --- low ---
 # Raw syscall helpers; documented in pyrunc/low.py, implemented in

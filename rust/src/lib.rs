@@ -8,5 +8,6 @@ mod py;
 fn _native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     py::register(m)?;
     py::low::register(m)?;
+    py::seccomp::register(m)?;
     Ok(())
 }

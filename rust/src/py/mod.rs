@@ -4,6 +4,7 @@ use pyo3::prelude::*;
 
 pub mod errors;
 pub mod low;
+pub mod seccomp;
 
 /// The pyrunc-init binary built by build.rs.
 static INIT_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pyrunc-init"));
