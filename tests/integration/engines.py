@@ -175,8 +175,8 @@ class Wrapper:
             return []
         return [c for c in lines if containing in c]
 
-    def commands(self, containing: str = "") -> list[str]:
-        """The runtime subcommand of each logged call (global flags skipped)."""
+    def parsed(self, containing: str = "") -> list[list[str]]:
+        """The logged calls as words from the subcommand on (global flags skipped)."""
         out = []
         for line in self.calls(containing):
             words = line.split()
@@ -184,8 +184,12 @@ class Wrapper:
             while i < len(words) and words[i].startswith("-"):
                 # --log FILE / --root DIR take a value; --log-format=json does not.
                 i += 1 if "=" in words[i] or words[i] in ("--debug", "--systemd-cgroup") else 2
-            out.append(words[i] if i < len(words) else "")
+            out.append(words[i:])
         return out
+
+    def commands(self, containing: str = "") -> list[str]:
+        """The runtime subcommand of each logged call."""
+        return [w[0] if w else "" for w in self.parsed(containing)]
 
 
 # ---------------------------------------------------------------- leftovers
@@ -238,9 +242,10 @@ def remove_cgroup_tree(path: str) -> None:
                 time.sleep(0.05)
 
 
-def clean_up(base: Path, cgroup_name: str, problems: list[str]) -> None:
+def clean_up(base: Path, cgroup_name: str, problems: list[str], keeps: tuple[str, ...] = ()) -> None:
     """Kill what still runs from ``base``, unmount, remove cgroups; record each
-    thing found in ``problems`` (the engine should have removed it)."""
+    thing found in ``problems`` (the engine should have removed it), except
+    the child cgroups named in ``keeps`` (the engine's own, kept by design)."""
     procs = processes_mentioning(str(base))
     if procs:
         problems.append(f"processes {procs}")
@@ -257,7 +262,7 @@ def clean_up(base: Path, cgroup_name: str, problems: list[str]) -> None:
             subprocess.run(["umount", "-l", m], check=False, capture_output=True)
     leftover_cgroups = []
     for c in cgroup_dirs(cgroup_name):
-        children = [d for d, _, _ in os.walk(c) if d != c]
+        children = [d for d, _, _ in os.walk(c) if d != c and os.path.basename(d) not in keeps]
         if children:
             leftover_cgroups += children
         remove_cgroup_tree(c)
@@ -319,7 +324,8 @@ class Podman:
             problems.append(f"podman containers {r.out.split()}")
         self("rm", "-af", "-t", "0", timeout=120)
         self("rmi", "-af", timeout=120)
-        clean_up(self.base, self.cgroup_parent, problems)
+        # conmon's cgroup (<parent>/conmon) is podman's and outlives containers.
+        clean_up(self.base, self.cgroup_parent, problems, keeps=("conmon",))
         shutil.rmtree(self.base, ignore_errors=True)
         return problems
 
