@@ -198,9 +198,8 @@ def _create(
     mgr = cgroups.new_manager(linux.get("cgroupsPath") or None, cid, systemd=systemd_cgroup,
                               rootless=is_rootless)
     plan = plan_mod.build_create_plan(config, bundle, preserve_fds=preserve_fds, no_pivot=no_pivot,
-                                      rootless=is_rootless, cgroup_manager=mgr)
-    # no_new_keyring: the plan has no session-keyring step yet, so the init
-    # never makes one and the flag changes nothing.
+                                      rootless=is_rootless, cgroup_manager=mgr, cid=cid,
+                                      no_new_keyring=no_new_keyring)
     sd.make()
     stage1 = 0
     st = ContainerState(

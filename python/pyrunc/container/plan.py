@@ -279,6 +279,8 @@ def build_create_plan(
     no_pivot: bool = False,
     rootless: bool = False,
     cgroup_manager: Any = None,
+    cid: str = "",
+    no_new_keyring: bool = False,
 ) -> dict[str, Any]:
     """The plan for ``create``: config is ``Spec.to_dict()`` of a validated spec."""
     linux = config.get("linux") or {}
@@ -329,7 +331,22 @@ def build_create_plan(
         if dom not in PERSONALITY:
             raise SpecError("linux.personality.domain", f"unknown domain {dom!r}")
         plan["personality"] = PERSONALITY[dom]
+    if cid and not no_new_keyring:
+        plan["session_keyring"] = f"_ses.{cid}"
+    if linux.get("seccomp"):
+        plan["seccomp"] = seccomp_plan(linux["seccomp"])
     return plan
+
+
+def seccomp_plan(profile: Mapping[str, Any]) -> dict[str, Any]:
+    """linux.seccomp compiled in stage 0, so a bad profile fails create with
+    its field path before anything starts; the init only loads it."""
+    from pyrunc import log, seccomp
+
+    prog = seccomp.compile_program(profile)
+    for name in prog.get("skipped") or []:
+        log.debug(f"unknown seccomp syscall {name!r} ignored")
+    return prog
 
 
 def _rootfs_propagation(name: str) -> int:

@@ -281,6 +281,20 @@ class CreateHandlers(Handlers):
         hooks.run_hooks(self.config, "createRuntime", state)
         return json.dumps(state, separators=(",", ":"))
 
+    def seccomp_fd(self, fd: int) -> None:
+        # SCMP_ACT_NOTIFY: the listener fd goes to the seccomp agent with the
+        # container's state (runc's agent protocol); we keep no copy.
+        from pyrunc import seccomp
+
+        profile = (self.config.get("linux") or {}).get("seccomp") or {}
+        try:
+            seccomp.send_to_listener(
+                profile["listenerPath"], fd, pid=self.st.init_pid or 0,
+                state=self.st.oci_state(Status.CREATING), metadata=profile.get("listenerMetadata"),
+            )
+        finally:
+            os.close(fd)
+
     def console(self, fd: int) -> None:
         if self.on_console is not None:
             self.on_console(fd)
