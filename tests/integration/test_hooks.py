@@ -5,6 +5,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pytest
 from conftest import Bundle, Runtime, is_pyrunc, wait_for, wait_stopped
 
 
@@ -35,7 +36,9 @@ def test_hooks_all_phases_get_state(runtime: Runtime, bundle: Bundle, tmp_path: 
     try:
         pid = runtime.state(cid)["pid"]
         got = {p.name for p in markers.iterdir() if not p.name.endswith(".env")}
-        assert got == {"prestart", "createRuntime", "createContainer"}
+        if is_pyrunc():
+            # runc 1.1 runs poststart hooks already in create (1.2 and the spec: in start).
+            assert got == {"prestart", "createRuntime", "createContainer"}
         for name in ("prestart", "createRuntime"):
             st = json.loads((markers / name).read_text())
             assert st["id"] == cid and st["status"] == "creating" and st["pid"] == pid
@@ -47,7 +50,9 @@ def test_hooks_all_phases_get_state(runtime: Runtime, bundle: Bundle, tmp_path: 
         wait_for((markers / "startContainer.env").exists, what="startContainer hook")
         assert json.loads((markers / "startContainer").read_text())["id"] == cid
         st = json.loads((markers / "poststart").read_text())
-        assert (st["status"], st["pid"]) == ("running", pid)
+        assert st["pid"] == pid
+        if is_pyrunc():
+            assert st["status"] == "running"
         assert not (markers / "poststop").exists()
         runtime.ok("kill", cid, "KILL")
         wait_stopped(runtime, cid)
@@ -73,6 +78,8 @@ def test_hooks_prestart_timeout(runtime: Runtime, bundle: Bundle) -> None:
 def test_hooks_poststart_failure_stops_container(runtime: Runtime, bundle: Bundle) -> None:
     """runtime-spec 1.3 (and runc 1.2): a failing poststart hook is an error and
     the container is stopped."""
+    if not is_pyrunc():
+        pytest.skip("runc 1.1 runs poststart hooks in create")
     bundle.update(lambda c: c.update(hooks={"poststart": [{"path": "/bin/false"}]}))
     bundle.set_args("sleep", "60")
     cid = runtime.new_id()
@@ -86,6 +93,8 @@ def test_hooks_poststart_failure_stops_container(runtime: Runtime, bundle: Bundl
 
 
 def test_hooks_poststop_failure_is_a_warning(runtime: Runtime, bundle: Bundle, tmp_path: Path) -> None:
+    """The spec: a failing poststop hook is a warning and the remaining hooks
+    still run (runc stops at the first failure)."""
     second = tmp_path / "second-ran"
     bundle.update(lambda c: c.update(hooks={"poststop": [
         {"path": "/bin/false"}, {"path": "/bin/touch", "args": ["touch", str(second)]}]}))
@@ -93,7 +102,8 @@ def test_hooks_poststop_failure_is_a_warning(runtime: Runtime, bundle: Bundle, t
     cid = runtime.new_id()
     r = runtime("run", "-b", str(bundle.path), cid)
     assert r.rc == 0, r
-    assert second.exists()
     assert not (runtime.root / cid).exists()
+    if is_pyrunc():
+        assert second.exists()
     if is_pyrunc():
         assert "level=warning" in r.err and "hooks.poststop[0]" in r.err
