@@ -531,24 +531,51 @@ def _parse_signal(sig: int | str) -> int:
 
 
 def kill(root: str, cid: str, sig: int | str = signal.SIGTERM, all: bool = False) -> None:
-    """Signal the init; ``all`` signals every process in the cgroup when the
-    container shares a pid namespace (with its own, killing init kills all)."""
+    """Signal the init. ``all`` signals every process in the cgroup; it is no
+    error when the container has stopped (runc 1.2), leftovers in its cgroup
+    still get the signal. A SIGKILL of a container that shares a pid
+    namespace kills every process in its cgroup (runc 1.2): only the death
+    of a pid namespace's init makes the kernel kill the rest."""
     signum = _parse_signal(sig)
     sd = StateDir(root, cid)
     if not sd.exists():
         raise ContainerNotExist()
     st = sd.load()
     status = _status(sd, st)
-    check_kill(status)
     mgr = _cgroup_manager_for(st)
-    if all and not _own_pidns(st) and mgr is not None:
-        mgr.kill_all(signum)
+    if all and status is Status.STOPPED:
+        if mgr is not None and mgr.exists():
+            _kill_cgroup(st, mgr, signum, status)
+        return
+    check_kill(status)
+    if mgr is not None and (all or (signum == signal.SIGKILL and not _own_pidns(st))):
+        _kill_cgroup(st, mgr, signum, status)
         return
     _signal_init(st, signum)
     if status is Status.PAUSED and signum == signal.SIGKILL and mgr is not None:
         # A frozen task cannot die: thaw so the SIGKILL is delivered (runc).
         with contextlib.suppress(Exception):
             mgr.thaw()
+
+
+def _kill_cgroup(st: ContainerState, mgr: Any, signum: int, status: Status) -> None:
+    try:
+        if status is Status.PAUSED:
+            # Frozen tasks cannot fork: signal them as they are, and do not
+            # let the manager's freeze/thaw round trip resume the container.
+            for pid in mgr.pids():
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(pid, signum)
+            if signum == signal.SIGKILL:
+                mgr.thaw()
+        else:
+            mgr.kill_all(signum)
+    except (OSError, PyruncError) as e:
+        if not st.rootless or status is Status.STOPPED:
+            raise
+        # A rootless container's cgroup may not be ours to read (runc 1.2).
+        _warn(f"failed to kill all processes, possibly due to lack of cgroup: {e}")
+        _signal_init(st, signum)
 
 
 # --------------------------------------------------------------------------- delete
@@ -598,6 +625,45 @@ def _destroy(sd: StateDir, st: ContainerState, mgr: Any) -> None:
     sd.remove()
 
 
+# --------------------------------------------------------------------------- pause, resume, update, events (control.py)
+
+
+def pause(root: str, cid: str) -> None:
+    """Freeze the container's processes; see :func:`pyrunc.container.control.pause`."""
+    from pyrunc.container import control
+
+    control.pause(root, cid)
+
+
+def resume(root: str, cid: str) -> None:
+    """Thaw a paused container; see :func:`pyrunc.container.control.resume`."""
+    from pyrunc.container import control
+
+    control.resume(root, cid)
+
+
+def update(root: str, cid: str, resources: dict[str, Any] | None = None,
+           intel_rdt: dict[str, Any] | None = None) -> None:
+    """Apply a (partial) linux.resources object; see :func:`pyrunc.container.control.update`."""
+    from pyrunc.container import control
+
+    control.update(root, cid, resources, intel_rdt=intel_rdt)
+
+
+def events(root: str, cid: str, *, interval: float = 5.0, stats: bool = False) -> Any:
+    """Stats and OOM events as runc's JSON objects; see :func:`pyrunc.container.control.events`."""
+    from pyrunc.container import control
+
+    return control.events(root, cid, interval=interval, stats=stats)
+
+
+def stats(root: str, cid: str) -> dict[str, Any]:
+    """runc's stats object (``events --stats``'s "data")."""
+    from pyrunc.container import control
+
+    return control.stats(root, cid)
+
+
 # For the API: a helper that waits for a container this process created.
 def wait(root: str, cid: str, poll: float = 0.05, timeout: float | None = None) -> int | None:
     """Wait until the container stops; the exit status when its init was our
@@ -637,13 +703,18 @@ def ps(root: str, cid: str) -> list[int]:
 __all__ = [
     "create",
     "delete",
+    "events",
     "exec_process",
     "exit_code",
     "kill",
     "list_containers",
+    "pause",
     "ps",
+    "resume",
     "run",
     "start",
     "state",
+    "stats",
+    "update",
     "wait",
 ]
