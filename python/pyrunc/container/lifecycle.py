@@ -78,6 +78,9 @@ def _own_pidns(st: ContainerState) -> bool:
 def _signal_init(st: ContainerState, sig: int) -> None:
     """Signal the init through a pidfd checked against the stored start time,
     so a reused pid is never signalled."""
+    if st.init_pid <= 0:
+        # A create still before child_pid: there is no init to signal yet.
+        raise StateError("container not running")
     try:
         pidfd = os.pidfd_open(st.init_pid)
     except ProcessLookupError:
