@@ -186,12 +186,16 @@ def build_exec_plan(config: dict[str, Any], proc: dict[str, Any], ns_paths: dict
         path = ns_paths.get(ns.get("type", ""))
         if path:
             namespaces.append({"type": ns["type"], "path": path, "field": field_path("linux", "namespaces", i)})
-    return {
+    plan: dict[str, Any] = {
         "mode": "exec",
         "sync_fd": 3 + preserve_fds,
         "namespaces": namespaces,
         "process": plan_mod.build_process(proc, preserve_fds=preserve_fds),
     }
+    # The container's seccomp profile applies to exec'd processes too (runc).
+    if linux.get("seccomp"):
+        plan["seccomp"] = plan_mod.seccomp_plan(linux["seccomp"])
+    return plan
 
 
 # --------------------------------------------------------------------------- stage 0
@@ -288,10 +292,30 @@ class _ExecHandlers:
                     raise spawn_mod.ProtocolError("sync: unexpected console")
                 outer.on_console(fd)
 
+            def seccomp_fd(self, fd: int) -> None:
+                outer.seccomp_fd(fd)
+
             def eof(self) -> PyruncError:
                 return outer.eof()
 
         return H()
+
+    # The container's state, for a SCMP_ACT_NOTIFY listener (set by start_exec).
+    st: ContainerState | None = None
+
+    def seccomp_fd(self, fd: int) -> None:
+        """The exec'd process's notify fd goes to listenerPath, as at create."""
+        from pyrunc import seccomp
+
+        try:
+            profile = ((self.st.config if self.st else {}).get("linux") or {}).get("seccomp") or {}
+            if self.st is None or not profile.get("listenerPath"):
+                return
+            seccomp.send_to_listener(profile["listenerPath"], fd, pid=self.pid,
+                                     state=self.st.oci_state(Status.RUNNING),
+                                     metadata=profile.get("listenerMetadata"))
+        finally:
+            os.close(fd)
 
     def eof(self) -> PyruncError:
         from pyrunc.container import spawn as spawn_mod
@@ -373,6 +397,7 @@ def start_exec(
         for fd in ns_fds.values():
             os.close(fd)
     eh = _ExecHandlers(stage1, on_console)
+    eh.st = st
     h = eh.make()
     chan = spawn_mod.Channel(ours)
     try:
