@@ -1,14 +1,19 @@
-"""The plan built from config.json: names resolved, fields tagged, plan.rs's keys only."""
+"""The contracts with the Rust init: the plan built from config.json (names
+resolved, fields tagged, plan.rs's keys only) and stage 0's side of sync.rs."""
 from __future__ import annotations
 
+import json as _json
 import os
 import re
+import socket as _socket
+import threading as _threading
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pyrunc.container import plan as P
-from pyrunc.errors import PyruncError, SpecError
+from pyrunc.container import spawn as S
+from pyrunc.errors import InitError, PyruncError, SpecError, SyscallError
 
 PLAN_RS = Path(__file__).resolve().parents[2] / "rust" / "core" / "src" / "plan.rs"
 
@@ -215,3 +220,109 @@ def test_plan_cgroup_mount_expanded(tmp_path: Path) -> None:
     assert [m["destination"] for m in ms] == ["/sys/fs/cgroup", "/sys/fs/cgroup/memory"]
     assert all(m["field"] == "mounts[0]" for m in ms)
     assert ms[1]["flags"] & P.MS_RDONLY
+
+
+# ---------------------------------------------------------------- the sync contract (spawn.py <-> sync.rs)
+
+def _fake_init(script: list[Any]) -> tuple[S.Channel, _threading.Thread, list[dict[str, Any]]]:
+    """A fake init on a real SEQPACKET pair: sends each message of ``script``
+    (a dict, or (dict, fd) to attach an fd), recording what stage 0 answers."""
+    ours, theirs = S.socketpair()
+    got: list[dict[str, Any]] = []
+
+    def run() -> None:
+        with theirs:
+            for item in script:
+                msg, fd = item if isinstance(item, tuple) else (item, None)
+                data = _json.dumps(msg).encode()
+                if fd is None:
+                    theirs.send(data)
+                else:
+                    _socket.send_fds(theirs, [data], [fd])
+                if msg["type"] in ("map_ids", "child_pid", "hooks", "console", "seccomp_fd"):
+                    got.append(_json.loads(theirs.recv(65536)))
+
+    t = _threading.Thread(target=run)
+    t.start()
+    return S.Channel(ours), t, got
+
+
+class _Recorder(S.Handlers):
+    def __init__(self) -> None:
+        self.calls: list[Any] = []
+
+    def map_ids(self, pid: int) -> None:
+        self.calls.append(("map_ids", pid))
+
+    def child_pid(self, pid: int) -> None:
+        self.calls.append(("child_pid", pid))
+
+    def hooks(self) -> str:
+        self.calls.append(("hooks",))
+        return '{"id":"x"}'
+
+    def log(self, level: str, msg: str) -> None:
+        self.calls.append(("log", level, msg))
+
+
+def test_sync_names_match_rust() -> None:
+    from pyrunc import _native
+
+    handled = {"go", "map_ids", "map_ids_done", "child_pid", "child_pid_ack", "hooks", "hooks_done", "console",
+               "console_done", "seccomp_fd", "seccomp_fd_done", "ready", "error", "log"}
+    assert set(_native.SYNC_MESSAGES) == handled
+    assert S.FD_MESSAGES <= handled
+
+
+def test_sync_dispatch_answers_each_request() -> None:
+    chan, t, got = _fake_init([
+        {"type": "map_ids", "pid": 10},
+        {"type": "log", "level": "debug", "msg": "m"},
+        {"type": "child_pid", "pid": 11},
+        {"type": "hooks"},
+        {"type": "ready"},
+    ])
+    h = _Recorder()
+    S.dispatch(chan, h)
+    t.join()
+    chan.close()
+    assert h.calls == [("map_ids", 10), ("log", "debug", "m"), ("child_pid", 11), ("hooks",)]
+    assert got == [{"type": "map_ids_done"}, {"type": "child_pid_ack"},
+                   {"type": "hooks_done", "state": '{"id":"x"}'}]
+
+
+def test_sync_error_message_names_field() -> None:
+    chan, t, _ = _fake_init([{"type": "error", "stage": "stage2", "syscall": "mount", "errno": 2,
+                              "field": "mounts[3]", "detail": "mount /a to /b"}])
+    with pytest.raises(SyscallError) as e:
+        S.dispatch(chan, _Recorder())
+    t.join()
+    chan.close()
+    assert (e.value.stage, e.value.field, e.value.errno) == ("stage2", "mounts[3]", 2)
+    assert str(e.value) == "mounts[3]: mount /a to /b: No such file or directory"
+
+
+def test_sync_stray_fd_is_rejected() -> None:
+    r, w = os.pipe()
+    try:
+        chan, t, _ = _fake_init([({"type": "ready"}, r)])
+        with pytest.raises(InitError, match="ready with 1 fds"):
+            S.dispatch(chan, _Recorder())
+        t.join()
+        chan.close()
+    finally:
+        os.close(r)
+        os.close(w)
+
+
+def test_sync_unexpected_type_and_eof() -> None:
+    chan, t, _ = _fake_init([{"type": "go"}])
+    with pytest.raises(InitError, match="expected ready, got go"):
+        S.dispatch(chan, _Recorder())
+    t.join()
+    chan.close()
+    chan, t, _ = _fake_init([])
+    with pytest.raises(InitError, match="exited before it was ready"):
+        S.dispatch(chan, _Recorder())
+    t.join()
+    chan.close()
