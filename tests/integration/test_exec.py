@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-
 from conftest import Bundle, Runtime, is_pyrunc, wait_for
 
 
@@ -155,7 +154,7 @@ def test_exec_detach_pid_file(runtime: Runtime, running: str, tmp_path: Path) ->
     r = runtime.ok("exec", "-d", "--pid-file", str(pid_file), running, "sleep", "100")
     assert r.out == ""
     pid = int(pid_file.read_text())
-    assert open(f"/proc/{pid}/cmdline", "rb").read() == b"sleep\x00100\x00"
+    assert Path(f"/proc/{pid}/cmdline").read_bytes() == b"sleep\x00100\x00"
     assert os.readlink(f"/proc/{pid}/ns/pid") == os.readlink(f"/proc/{runtime.state(running)['pid']}/ns/pid")
     # The container's cgroup has it (ps json lists it).
     assert pid in json.loads(runtime.ok("ps", "-f", "json", running).out)
