@@ -6,7 +6,9 @@ is cheap: submodules load on first use.
 """
 from __future__ import annotations
 
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # importing typing would cost `pyrunc --version` a third of its time
+    from typing import Any
 
 __version__ = "0.1.0"
 OCI_VERSION = "1.3.0"

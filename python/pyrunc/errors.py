@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import errno as _errno
 import os
-import re
-from typing import Optional, Union
 
-_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+# Every command imports this module: no typing or re here.
+_KEY_START = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_")
+_KEY_CHARS = _KEY_START | frozenset("0123456789")
 
 
-def field_path(*parts: Union[str, int]) -> str:
+def _plain_key(p: str) -> bool:
+    """``^[A-Za-z_][A-Za-z0-9_]*$``"""
+    return bool(p) and p[0] in _KEY_START and all(c in _KEY_CHARS for c in p)
+
+
+def field_path(*parts: str | int) -> str:
     """Build a config.json field path: ``field_path("mounts", 3, "destination")``
     gives ``mounts[3].destination``; keys that are not plain identifiers are
     bracket-quoted: ``linux.sysctl["net.ipv4.ip_forward"]``."""
@@ -23,7 +28,7 @@ def field_path(*parts: Union[str, int]) -> str:
     for p in parts:
         if isinstance(p, int):
             out += f"[{p}]"
-        elif _PLAIN_KEY.match(p):
+        elif _plain_key(p):
             out += f".{p}" if out else p
         else:
             out += '["' + p.replace("\\", "\\\\").replace('"', '\\"') + '"]'
@@ -112,7 +117,7 @@ class HookError(PyruncError):
 
 
 class CgroupError(PyruncError):
-    def __init__(self, msg: str, controller: str = "", file: str = "", err: Optional[int] = None) -> None:
+    def __init__(self, msg: str, controller: str = "", file: str = "", err: int | None = None) -> None:
         self.controller = controller
         self.file = file
         self.errno = err

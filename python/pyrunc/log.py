@@ -15,12 +15,13 @@ default (before the CLI configures anything) is text on stderr, level info.
 """
 from __future__ import annotations
 
-import json
 import os
 import sys
 import time
-from dataclasses import dataclass
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # every command imports this module: no typing, dataclasses or json here
+    from typing import Any
 
 __all__ = [
     "LogSettings",
@@ -41,12 +42,24 @@ _COLOURS = {"debug": 37, "info": 36, "warning": 33, "error": 31}
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._/@^+")
 
 
-@dataclass
 class LogSettings:
-    path: str | None = None  # None: stderr
-    format: str = "text"
-    debug: bool = False
-    fd: int = 2
+    __slots__ = ("debug", "fd", "format", "path")
+
+    def __init__(self, path: str | None = None, format: str = "text", debug: bool = False, fd: int = 2) -> None:
+        self.path = path  # None: stderr
+        self.format = format
+        self.debug = debug
+        self.fd = fd
+
+    def __repr__(self) -> str:
+        return f"LogSettings(path={self.path!r}, format={self.format!r}, debug={self.debug!r}, fd={self.fd!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, LogSettings):
+            return NotImplemented
+        return (self.path, self.format, self.debug, self.fd) == (other.path, other.format, other.debug, other.fd)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 _settings = LogSettings()
@@ -139,6 +152,8 @@ def _text_value(v: Any) -> str:
 
 def _go_json(obj: dict[str, Any]) -> str:
     # encoding/json with HTML escaping on, as logrus' JSONFormatter uses it.
+    import json
+
     s = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     return (
         s.replace("<", "\\u003c")

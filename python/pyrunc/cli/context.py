@@ -2,30 +2,53 @@
 from __future__ import annotations
 
 import os
-import re
-from dataclasses import dataclass
-from typing import Any, Callable
 
 from pyrunc.errors import NotImplementedYet, PyruncError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # on every command's path: no typing, dataclasses, re or inspect
+    from typing import Any, Callable
+
 PROG = "pyrunc"
 
-# runc's rule (libcontainer's idRegex plus the "."/".." check): the id names a
-# directory under --root, so no slash and no path-walking names.
-_ID_RE = re.compile(r"^[\w+\-.]+$", re.ASCII)
+# runc's rule (libcontainer's idRegex ``^[\w+-\.]+$`` plus the "."/".." check):
+# the id names a directory under --root, so no slash and no path-walking names.
+_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-.")
 
 
-@dataclass
 class GlobalOptions:
     """runc's global flags, after parsing (``rootless`` None means auto)."""
 
-    root: str = "/run/pyrunc"
-    log: str | None = None
-    log_format: str = "text"
-    debug: bool = False
-    systemd_cgroup: bool = False
-    rootless: bool | None = None
-    root_set: bool = False  # --root given explicitly (runc 1.2's list checks it)
+    __slots__ = ("debug", "log", "log_format", "root", "root_set", "rootless", "systemd_cgroup")
+
+    def __init__(
+        self,
+        root: str = "/run/pyrunc",
+        log: str | None = None,
+        log_format: str = "text",
+        debug: bool = False,
+        systemd_cgroup: bool = False,
+        rootless: bool | None = None,
+        root_set: bool = False,  # --root given explicitly (runc 1.2's list checks it)
+    ) -> None:
+        self.root = root
+        self.log = log
+        self.log_format = log_format
+        self.debug = debug
+        self.systemd_cgroup = systemd_cgroup
+        self.rootless = rootless
+        self.root_set = root_set
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={getattr(self, k)!r}" for k in self.__slots__)
+        return f"GlobalOptions({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, GlobalOptions):
+            return NotImplemented
+        return all(getattr(self, k) == getattr(other, k) for k in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def default_root() -> str:
@@ -38,7 +61,7 @@ def default_root() -> str:
 
 
 def validate_id(cid: str) -> str:
-    if not _ID_RE.match(cid) or cid in (".", ".."):
+    if not cid or not _ID_CHARS.issuperset(cid) or cid in (".", ".."):
         raise PyruncError("invalid container ID format")
     return cid
 
@@ -74,14 +97,9 @@ def call(command: str, name: str, *args: Any, **kwargs: Any) -> Any:
     """Call ``lifecycle.<name>(*args, **kwargs)``. A keyword the function does
     not take is dropped when unset, and is NotImplementedYet when set, so a
     flag the core does not support yet fails clearly instead of as a TypeError."""
-    import inspect
-
     fn = lifecycle(name, command)
-    try:
-        params = inspect.signature(fn).parameters
-    except (TypeError, ValueError):
-        return fn(*args, **kwargs)
-    if not any(p.kind is p.VAR_KEYWORD for p in params.values()):
+    params = _keyword_names(fn)
+    if params is not None:
         for key in list(kwargs):
             if key not in params:
                 value = kwargs.pop(key)
@@ -89,3 +107,23 @@ def call(command: str, name: str, *args: Any, **kwargs: Any) -> Any:
                     flag = key.replace("_", "-")
                     raise NotImplementedYet(f"{command} --{flag} is not implemented yet")
     return fn(*args, **kwargs)
+
+
+def _keyword_names(fn: Callable[..., Any]) -> frozenset[str] | None:
+    """The parameter names ``fn`` takes by keyword; None when it takes
+    ``**kwargs`` or cannot be inspected. Read from the code object for plain
+    functions: importing inspect costs more than a whole ``pyrunc state``."""
+    code = getattr(fn, "__code__", None)
+    if code is None or hasattr(fn, "__wrapped__") or not hasattr(fn, "__defaults__"):
+        import inspect
+
+        try:
+            params = inspect.signature(fn).parameters
+        except (TypeError, ValueError):
+            return None
+        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
+            return None
+        return frozenset(params)
+    if code.co_flags & 0x08:  # CO_VARKEYWORDS
+        return None
+    return frozenset(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])

@@ -21,10 +21,10 @@ reproduced rather than approximated with click's parser:
 """
 from __future__ import annotations
 
-import re
-from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing, dataclasses and re cost more than a command's whole run
+    from collections.abc import Sequence
+    from typing import Any
 
 __all__ = ["FlagError", "FlagSpec", "parse", "parse_bool", "parse_duration", "parse_int", "reorder"]
 
@@ -33,19 +33,41 @@ class FlagError(Exception):
     """A Go flag-parsing error; the message is Go's wording."""
 
 
-@dataclass
 class FlagSpec:
     """One flag: ``names`` without dashes (``["bundle", "b"]``); ``kind`` is
     bool, string, int, uint, slice, intslice or duration; ``dest`` the parameter name."""
 
-    names: list[str]
-    kind: str
-    dest: str
-    default: Any = None
-    help: str = ""
-    hidden: bool = False
-    metavar: str = "value"
-    extra: dict[str, Any] = field(default_factory=dict)
+    __slots__ = ("default", "dest", "extra", "help", "hidden", "kind", "metavar", "names")
+
+    def __init__(
+        self,
+        names: list[str],
+        kind: str,
+        dest: str,
+        default: Any = None,
+        help: str = "",
+        hidden: bool = False,
+        metavar: str = "value",
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        self.names = names
+        self.kind = kind
+        self.dest = dest
+        self.default = default
+        self.help = help
+        self.hidden = hidden
+        self.metavar = metavar
+        self.extra = {} if extra is None else extra
+
+    def __repr__(self) -> str:
+        return f"FlagSpec(names={self.names!r}, kind={self.kind!r}, dest={self.dest!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FlagSpec):
+            return NotImplemented
+        return all(getattr(self, a) == getattr(other, a) for a in self.__slots__)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like the dataclass it replaces
 
 
 _BOOL_TRUE = {"1", "t", "T", "TRUE", "true", "True"}
@@ -60,12 +82,14 @@ def parse_bool(s: str) -> bool:
     raise ValueError("parse error")
 
 
-_INT_RE = re.compile(r"^[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO]?[0-7_]*|[1-9][0-9_]*)$")
+_INT_RE = r"^[+-]?(0[xX][0-9a-fA-F_]+|0[bB][01_]+|0[oO]?[0-7_]*|[1-9][0-9_]*)$"
 
 
 def parse_int(s: str, *, unsigned: bool = False, bits: int = 64) -> int:
     """strconv.ParseInt/ParseUint with base 0, as Go's flag package uses."""
-    if not _INT_RE.match(s) or (unsigned and s[0] in "+-") or "__" in s or s.endswith("_"):
+    import re  # only int flags need it (re caches the compiled pattern)
+
+    if not re.match(_INT_RE, s) or (unsigned and s[0] in "+-") or "__" in s or s.endswith("_"):
         raise ValueError("parse error")
     sign = -1 if s[0] == "-" else 1
     body = s.lstrip("+-").replace("_", "")
@@ -88,11 +112,14 @@ _DUR_UNITS = {
     "m": 60.0,
     "h": 3600.0,
 }
-_DUR_RE = re.compile(r"([0-9]*\.?[0-9]*)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
+_DUR_RE = r"([0-9]*\.?[0-9]*)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)"
 
 
 def parse_duration(s: str) -> float:
     """Go's time.ParseDuration, in seconds (``5s``, ``1m30s``, ``250ms``)."""
+    import re
+
+    dur_re = re.compile(_DUR_RE)
     orig = s
     sign = 1.0
     if s and s[0] in "+-":
@@ -105,7 +132,7 @@ def parse_duration(s: str) -> float:
     total = 0.0
     pos = 0
     while pos < len(s):
-        m = _DUR_RE.match(s, pos)
+        m = dur_re.match(s, pos)
         if not m or m.group(1) in ("", "."):
             if not m and re.match(r"[0-9.]+$", s[pos:]):
                 raise ValueError(f"time: missing unit in duration {_q(orig)}")
