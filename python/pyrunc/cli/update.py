@@ -64,6 +64,8 @@ def resources_from_flags(flags: dict[str, Any], given: set) -> dict[str, Any]:
     res: dict[str, Any] = {}
     if "blkio_weight" in given:
         res.setdefault("blockIO", {})["weight"] = int(flags["blkio_weight"])
+    if flags.get("cpu_idle"):
+        res.setdefault("cpu", {})["idle"] = _go_parse("int", "cpu-idle", flags["cpu_idle"])
     for dest, (section, key, kind) in _NUMERIC.items():
         value = flags.get(dest) or ""
         if value:
@@ -114,6 +116,7 @@ def read_resources(path: str) -> dict[str, Any]:
 @option("--kernel-memory", hidden=True, help="(obsoleted; do not use)")
 @option("--kernel-memory-tcp", hidden=True, help="(obsoleted; do not use)")
 @option("--memory", help="Memory limit (in bytes)")
+@option("--cpu-idle", help="set cgroup SCHED_IDLE or not, 0: default behavior, 1: SCHED_IDLE")
 @option("--memory-reservation", help="Memory reservation or soft_limit (in bytes)")
 @option("--memory-swap", help="Total memory usage (memory + swap); set '-1' to enable unlimited swap")
 @option("--pids-limit", kind="int", default=0, help="Maximum number of pids allowed in the container")

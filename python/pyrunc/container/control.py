@@ -171,8 +171,9 @@ def _parse_resources(resources: dict[str, Any]) -> Any:
     return spec.linux.resources if spec.linux is not None else None
 
 
-def _check_intel_rdt(intel_rdt: dict[str, Any] | None) -> None:
-    """runc refuses schemas the host's resctrl cannot take, with these texts."""
+def _check_intel_rdt(intel_rdt: dict[str, Any] | None, config: dict[str, Any]) -> None:
+    """runc refuses schemas the host's resctrl cannot take, and containers
+    made without linux.intelRdt, with these texts."""
     if not intel_rdt:
         return
     info = os.path.join(RESCTRL, "info")
@@ -180,6 +181,8 @@ def _check_intel_rdt(intel_rdt: dict[str, Any] | None) -> None:
         raise PyruncError("Intel RDT/CAT: l3 cache schema is not enabled")
     if intel_rdt.get("memBwSchema") and not os.path.isdir(os.path.join(info, "MB")):
         raise PyruncError("Intel RDT/MBA: memory bandwidth schema is not enabled")
+    if not (config.get("linux") or {}).get("intelRdt"):
+        raise PyruncError("updating a non-existent Intel RDT configuration is not supported")
     raise NotImplementedYet("update --l3-cache-schema/--mem-bw-schema: Intel RDT is not implemented yet")
 
 
@@ -187,14 +190,11 @@ def update(root: str, cid: str, resources: dict[str, Any] | None = None,
            intel_rdt: dict[str, Any] | None = None) -> None:
     """Apply a (partial) linux.resources object to a running, created or
     paused container, then record the merged values in its state. Devices
-    are never touched. Memory updates refuse to go below the current usage
-    (v1 does by itself; on v2 the check is asked for, as runc's update does),
-    rather than letting the kernel OOM-kill the container."""
+    are never touched. A memory limit below the current usage is refused on
+    v1 (by the kernel); on v2 only with memory.checkBeforeUpdate (runc's
+    default is false, and the kernel then reclaims or OOM-kills)."""
     resources = dict(resources or {})
     resources.pop("devices", None)
-    mem = resources.get("memory")
-    if isinstance(mem, dict) and mem.get("checkBeforeUpdate") is None:
-        resources["memory"] = {**mem, "checkBeforeUpdate": True}
     sd = StateDir(root, cid)
     with sd.lock():
         st = sd.load()
@@ -203,14 +203,11 @@ def update(root: str, cid: str, resources: dict[str, Any] | None = None,
         mgr = _manager(st)
         if _status(sd, st, mgr) is Status.STOPPED:
             raise StateError("container not running")
-        _check_intel_rdt(intel_rdt)
+        _check_intel_rdt(intel_rdt, st.config)
         if model is not None:
             _need_manager(mgr, "update").update(model)
         linux = st.config.setdefault("linux", {})
-        stored = dict(resources)
-        if isinstance(mem, dict) and mem.get("checkBeforeUpdate") is None:
-            stored["memory"] = mem  # the default above is not the user's
-        linux["resources"] = merge_resources(linux.get("resources"), stored)
+        linux["resources"] = merge_resources(linux.get("resources"), resources)
         sd.save(st)
 
 
