@@ -161,3 +161,22 @@ def test_run_missing_executable(runtime: Runtime, bundle: Bundle) -> None:
     if is_pyrunc():
         assert "process.args" in r.err, r
     assert not (runtime.root / cid).exists()
+
+
+def test_run_user_namespace(runtime: Runtime, bundle: Bundle) -> None:
+    """A new user namespace: stage 0 writes the maps, devices are bound from
+    the host (mknod is not allowed there)."""
+    def cfg(c: dict) -> None:
+        c["linux"]["namespaces"].append({"type": "user"})
+        c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        # The host's cgroup dirs belong to host root, unmapped in here.
+        c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"]
+        c["process"]["args"] = ["sh", "-c", "id -u; cat /proc/self/uid_map /proc/self/gid_map; "
+                                "stat -c '%F %t:%T' /dev/null; echo x > /dev/null && echo null-ok"]
+
+    bundle.update(cfg)
+    r = runtime("run", "-b", str(bundle.path), runtime.new_id())
+    assert r.rc == 0, r
+    lines = [" ".join(line.split()) for line in r.out.splitlines()]
+    assert lines == ["0", "0 100000 65536", "0 100000 65536", "character special file 1:3", "null-ok"]
