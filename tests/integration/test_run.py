@@ -172,8 +172,8 @@ def test_run_user_namespace(runtime: Runtime, bundle: Bundle) -> None:
         c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
         # The host's cgroup dirs belong to host root, unmapped in here.
         c["mounts"] = [m for m in c["mounts"] if m["type"] != "cgroup"]
-        c["process"]["args"] = ["sh", "-c", "id -u; cat /proc/self/uid_map /proc/self/gid_map; "
-                                "stat -c '%F %t:%T' /dev/null; echo x > /dev/null && echo null-ok"]
+        c["process"]["args"] = ["sh", "-c", ("id -u; cat /proc/self/uid_map /proc/self/gid_map; "
+                                "stat -c '%F %t:%T' /dev/null; echo x > /dev/null && echo null-ok")]
 
     bundle.update(cfg)
     r = runtime("run", "-b", str(bundle.path), runtime.new_id())
