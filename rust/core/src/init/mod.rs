@@ -6,6 +6,7 @@
 //! and the process and execs the container's process.
 mod console;
 mod hooks;
+mod lsm;
 mod process;
 mod stage1;
 mod stage2;

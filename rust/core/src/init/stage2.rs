@@ -6,7 +6,7 @@
 //! rlimits, oom score, personality, no_new_privs; uid/gid and capabilities;
 //! cwd and the executable lookup; seccomp; `ready`; then (create) block on
 //! exec.fifo until `pyrunc start`, run startContainer hooks, execve.
-use super::{console, hooks, process};
+use super::{console, hooks, lsm, process};
 use crate::error::{Ctx, InitError, SysError};
 use crate::plan::{Mode, Plan};
 use crate::rootfs;
@@ -49,6 +49,9 @@ pub fn run(plan: &Plan, sock: &SyncSocket) -> Result<Infallible, InitError> {
         rootfs::finalize(rootfs)?;
     }
     process::apply_limits(plan)?;
+    // The exec labels take effect at execve; written now, while we are root
+    // in the container and no seccomp filter can refuse the write (runc).
+    lsm::apply(&plan.process)?;
     // Without no_new_privs, loading a filter needs CAP_SYS_ADMIN: load it
     // while we still have it (as runc). With no_new_privs, load it last, after
     // the capabilities are dropped, so it filters as little of our own setup
