@@ -14,6 +14,7 @@ import stat
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from pyrunc import lsm
 from pyrunc.container import hooks as hooks_mod
 from pyrunc.errors import SpecError, SyscallError, field_path
 
@@ -248,8 +249,9 @@ def build_process(proc: Mapping[str, Any], *, preserve_fds: int = 0) -> dict[str
         "no_new_privileges": bool(proc.get("noNewPrivileges", False)),
         "terminal": bool(proc.get("terminal", False)),
         "preserve_fds": int(preserve_fds),
-        "apparmor_profile": proc.get("apparmorProfile") or "",
-        "selinux_label": proc.get("selinuxLabel") or "",
+        # Checked against the host in stage 0 (pyrunc.lsm), before anything starts.
+        "apparmor_profile": lsm.apparmor_profile(proc.get("apparmorProfile") or ""),
+        "selinux_label": lsm.selinux_label(proc.get("selinuxLabel") or ""),
     }
     if not out["args"]:
         raise SpecError("process.args", "must not be empty")
@@ -298,7 +300,7 @@ def build_create_plan(
         "bind_devices": bool(rootless or _has_ns(linux, "user")),
         "masked_paths": list(linux.get("maskedPaths") or []),
         "readonly_paths": list(linux.get("readonlyPaths") or []),
-        "mount_label": linux.get("mountLabel") or "",
+        "mount_label": lsm.mount_label(linux.get("mountLabel") or ""),
     }
     plan: dict[str, Any] = {
         "mode": "create",
