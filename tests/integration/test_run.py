@@ -176,7 +176,17 @@ def test_run_user_namespace(runtime: Runtime, bundle: Bundle) -> None:
                                 "stat -c '%F %t:%T' /dev/null; echo x > /dev/null && echo null-ok")]
 
     bundle.update(cfg)
-    r = runtime("run", "-b", str(bundle.path), runtime.new_id())
+    # Container root (host uid 100000) must be able to reach the rootfs:
+    # pytest's base dir is 0700.
+    dirs = [p for p in bundle.path.parents if str(p).startswith("/tmp/") and p != Path("/tmp")]
+    modes = {p: p.stat().st_mode & 0o7777 for p in dirs}
+    try:
+        for p in dirs:
+            os.chmod(p, modes[p] | 0o011)
+        r = runtime("run", "-b", str(bundle.path), runtime.new_id())
+    finally:
+        for p, m in modes.items():
+            os.chmod(p, m)
     assert r.rc == 0, r
     lines = [" ".join(line.split()) for line in r.out.splitlines()]
     assert lines == ["0", "0 100000 65536", "0 100000 65536", "character special file 1:3", "null-ok"]
