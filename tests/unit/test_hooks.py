@@ -79,3 +79,10 @@ def test_hooks_signal_text() -> None:
     cfg = {"hooks": {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", "kill -9 $$"]}]}}
     with pytest.raises(HookError, match="signal: killed"):
         hooks.run_hooks(cfg, "prestart", STATE)
+
+
+def test_hooks_run_in_the_bundle(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    cfg = {"hooks": {"prestart": [{"path": "/bin/sh", "args": ["sh", "-c", f"pwd > {out}"]}]}}
+    hooks.run_hooks(cfg, "prestart", dict(STATE, bundle=str(tmp_path)))
+    assert out.read_text() == f"{tmp_path}\n"

@@ -12,6 +12,7 @@ by its config field: ``hooks.createRuntime[1]``.
 from __future__ import annotations
 
 import json
+import os
 import signal
 import subprocess
 from collections.abc import Mapping
@@ -74,7 +75,8 @@ def run_hook(hook: Mapping[str, Any], state: Mapping[str, Any], field: str) -> N
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             close_fds=True,
-            cwd="/",
+            # runc runs hooks from inside the bundle (it chdirs there for create).
+            cwd=_hook_cwd(state),
         )
     except OSError as e:
         raise HookError(field, f"error running hook: {path}: {e.strerror or e}") from None
@@ -93,6 +95,11 @@ def run_hook(hook: Mapping[str, Any], state: Mapping[str, Any], field: str) -> N
             f"error running hook: {_status_text(proc.returncode)}, "
             f"stdout: {out.decode(errors='replace')}, stderr: {err.decode(errors='replace')}",
         )
+
+
+def _hook_cwd(state: Mapping[str, Any]) -> str:
+    bundle = state.get("bundle") or ""
+    return bundle if bundle and os.path.isdir(bundle) else "/"
 
 
 def run_hooks(
