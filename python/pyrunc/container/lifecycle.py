@@ -228,10 +228,11 @@ def _create(
             notify.add_to_plan(plan, config, sd)
             mgr.create()
             cgroup_made = True
-            st.cgroup = mgr.to_state()
             if spec.linux is not None and spec.linux.resources is not None:
                 mgr.apply(spec.linux.resources)
-            sd.save(st)
+            if mgr.to_state() != st.cgroup:
+                st.cgroup = mgr.to_state()
+                sd.save(st)
             ours, theirs = spawn_mod.socketpair()
             fifo_fd = execfifo.open_path(sd.fifo)
             try:

@@ -133,7 +133,9 @@ class ContainerState:
 
 
 def atomic_write(path: str, data: bytes, mode: int = 0o600) -> None:
-    """tmp file in the same dir + fsync + rename + fsync of the dir."""
+    """tmp file in the same dir + fsync + rename: readers see the old or the
+    new file, never part of one. The dir is not fsynced: the state root
+    lives in /run and does not outlive a reboot anyway."""
     d = os.path.dirname(path) or "."
     tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
@@ -147,11 +149,6 @@ def atomic_write(path: str, data: bytes, mode: int = 0o600) -> None:
     except OSError:
         os.unlink(tmp)
         raise
-    dfd = os.open(d, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 class StateDir:
