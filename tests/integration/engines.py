@@ -261,6 +261,21 @@ def clean_up(base: Path, cgroup_name: str, problems: list[str], keeps: tuple[str
         for m in sorted(mounts, key=len, reverse=True):
             subprocess.run(["umount", "-l", m], check=False, capture_output=True)
     leftover_cgroups = []
+    # A container whose engine lost track of it (say a failed start) is found
+    # by its cgroup: kill what is inside before removing it.
+    stray = set()
+    for c in cgroup_dirs(cgroup_name):
+        for dirpath, _dirs, files in os.walk(c):
+            if "cgroup.procs" in files:
+                stray.update(int(p) for p in Path(dirpath, "cgroup.procs").read_text().split())
+    if stray:
+        problems.append(f"processes in cgroups {sorted(stray)}")
+        for pid in stray:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.2)
     for c in cgroup_dirs(cgroup_name):
         children = [d for d, _, _ in os.walk(c) if d != c and os.path.basename(d) not in keeps]
         if children:

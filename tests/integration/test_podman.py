@@ -24,9 +24,11 @@ def _name() -> str:
 def detached(podman: Podman) -> Iterator[str]:
     """A running container (``sleep`` as pid 1), removed afterwards."""
     name = _name()
-    podman.ok(*podman.run_args("-d", "--name", name, IMAGE, "sleep", "1000"))
-    yield name
-    podman("rm", "-f", "-t", "0", name, timeout=60)
+    try:
+        podman.ok(*podman.run_args("-d", "--name", name, IMAGE, "sleep", "1000"))
+        yield name
+    finally:
+        podman("rm", "-f", "-t", "0", name, timeout=60)
 
 
 def _inspect(podman: Podman, name: str) -> dict:
