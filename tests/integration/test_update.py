@@ -115,9 +115,11 @@ def test_update_resources_from_stdin_and_file(runtime: Runtime, bundle: Bundle, 
 def test_update_limit_is_felt_inside(runtime: Runtime, bundle: Bundle) -> None:
     out = bundle.path / "out"
     bundle.add_bind(out, "/out")
-    # the init forks 10 sleeps once told to; with pids.max 4 only 3 can exist
+    # a child shell forks 10 sleeps once told to; pids.max 4 stops it (busybox
+    # sh gives up at the first failed fork), and the init carries on
     bundle.set_args("sh", "-c", "while [ ! -e /out/go ]; do sleep 0.05; done; "
-                                "for i in 1 2 3 4 5 6 7 8 9 10; do sleep 600 & done; wait")
+                                "sh -c 'for i in 1 2 3 4 5 6 7 8 9 10; do sleep 600 & done; wait'; "
+                                "exec sleep 600")
     cid = run_detached(runtime, bundle)
     try:
         dirs = cgroup_dirs(init_pid(runtime, cid))
