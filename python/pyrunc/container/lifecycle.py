@@ -60,9 +60,19 @@ def _frozen(mgr: Any) -> bool:
         return False
 
 
+def _manager_or_none(st: ContainerState) -> Any:
+    """The cgroup manager, or None (with a warning) when state.json's cgroup
+    part cannot be read back: status and delete must still work then."""
+    try:
+        return _cgroup_manager_for(st)
+    except PyruncError as e:
+        _warn(f"container {st.id}: cgroup state: {e}")
+        return None
+
+
 def _status(sd: StateDir, st: ContainerState) -> Status:
     stored = Status(st.status)
-    frozen = _frozen(_cgroup_manager_for(st)) if stored is not Status.CREATING else False
+    frozen = _frozen(_manager_or_none(st)) if stored is not Status.CREATING else False
     return current_status(sd, st, frozen)
 
 
@@ -603,7 +613,7 @@ def delete(root: str, cid: str, force: bool = False) -> None:
         st = sd.load()
         status = _status(sd, st)
         check_delete(cid, status, force)
-        mgr = _cgroup_manager_for(st)
+        mgr = _manager_or_none(st)
         if status is not Status.STOPPED:
             with contextlib.suppress(StateError, OSError):
                 _signal_init(st, signal.SIGKILL)
