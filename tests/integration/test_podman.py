@@ -5,13 +5,15 @@ pty, stop, rm -f, exit codes. The image is a busybox rootfs imported by the
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from engines import IMAGE, Podman, podman, processes_mentioning  # noqa: F401
+from engines import CGROUP_ROOT, IMAGE, Podman, podman, processes_mentioning  # noqa: F401
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -246,3 +248,54 @@ def test_restart_stopped_container(podman: Podman) -> None:
         assert (r.rc, r.out) == (0, "run\n"), r
     finally:
         podman("rm", "-f", "-t", "0", name)
+
+
+def test_run_resources_user_caps_readonly(podman: Podman) -> None:
+    """What podman puts in config.json reaches the container: cgroup limits
+    (v1 here), user, an empty capability set, a read-only rootfs."""
+    script = ("cat /sys/fs/cgroup/pids/pids.max; grep CapEff /proc/self/status; id -u; "
+              "touch /x 2>/dev/null && echo writable || echo read-only")
+    r = podman(*podman.run_args("--rm", "--pids-limit", "50", "--cap-drop", "all", "--user", "65534",
+                                "--read-only", IMAGE, "sh", "-c", script))
+    assert (r.rc, r.out) == (0, "50\nCapEff:\t0000000000000000\n65534\nread-only\n"), r
+
+
+def test_run_memory_limit(podman: Podman) -> None:
+    if not os.path.isdir(f"{CGROUP_ROOT}/memory"):
+        pytest.skip("no cgroup v1 memory hierarchy (the check reads memory.limit_in_bytes)")
+    r = podman(*podman.run_args("--rm", "--memory", "64m", IMAGE, "cat",
+                                "/sys/fs/cgroup/memory/memory.limit_in_bytes"))
+    assert (r.rc, r.out) == (0, f"{64 << 20}\n"), r
+
+
+def test_run_env_workdir_hostname_mounts(podman: Podman, tmp_path: Path) -> None:
+    (tmp_path / "in").write_text("from host\n")
+    r = podman(*podman.run_args(
+        "--rm", "--env", "FOO=bar", "--workdir", "/tmp", "--hostname", "engine-test",
+        "--volume", f"{tmp_path}:/data", "--tmpfs", "/scratch", IMAGE, "sh", "-c",
+        'echo "$FOO $(pwd) $(hostname)"; cat /data/in; echo out > /data/out; '
+        "grep -c ' /scratch tmpfs ' /proc/mounts"))
+    assert (r.rc, r.out) == (0, "bar /tmp engine-test\nfrom host\n1\n"), r
+    assert (tmp_path / "out").read_text() == "out\n"
+
+
+def test_kill_signal_reaches_handler(podman: Podman) -> None:
+    name = _name()
+    podman.ok(*podman.run_args("-d", "--name", name, IMAGE, "sh", "-c",
+                               "trap 'exit 42' USR1; while :; do sleep 0.1; done"))
+    try:
+        time.sleep(0.5)  # let sh install the trap
+        podman.ok("kill", "-s", "USR1", name)
+        assert podman.ok("wait", name, timeout=30).out.strip() == "42"
+        assert _signals(podman, name) == ["10"]
+    finally:
+        podman("rm", "-f", "-t", "0", name)
+
+
+def test_pause_unpause(podman: Podman, detached: str) -> None:
+    podman.ok("pause", detached)
+    assert _inspect(podman, detached)["State"]["Status"] == "paused"
+    podman.ok("unpause", detached)
+    assert _inspect(podman, detached)["State"]["Status"] == "running"
+    cmds = podman.wrapper.commands(_inspect(podman, detached)["Id"])
+    assert "pause" in cmds and "resume" in cmds, cmds
