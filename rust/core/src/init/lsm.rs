@@ -40,7 +40,7 @@ pub fn apply(p: &Process) -> Result<(), InitError> {
     }
     if !p.selinux_label.is_empty() {
         write_attr("/proc", "thread-self/attr/exec", &p.selinux_label)
-            .map_err(|e| InitError::sys("process.selinuxLabel", format!("set exec label {:?}", p.selinux_label), e))?;
+            .map_err(|e| failed("process.selinuxLabel", format!("set exec label {:?}", p.selinux_label), e))?;
     }
     Ok(())
 }
@@ -53,7 +53,13 @@ fn apply_apparmor(proc: &str, profile: &str) -> Result<(), InitError> {
         Err(e) if e.errno == Errno::ENOENT => write_attr(proc, "thread-self/attr/exec", &value),
         r => r,
     };
-    res.map_err(|e| InitError::sys("process.apparmorProfile", format!("apply apparmor profile {profile:?}"), e))
+    res.map_err(|e| failed("process.apparmorProfile", format!("apply apparmor profile {profile:?}"), e))
+}
+
+/// The error with the syscall and the path it was on, which matter here.
+fn failed(field: &str, what: String, e: SysError) -> InitError {
+    let detail = format!("{what}: {} {}", e.syscall, e.arg);
+    InitError::sys(field, detail, e)
 }
 
 /// fstatfs: Ok when `fd` is on procfs, EXDEV-style error naming `what` otherwise.
