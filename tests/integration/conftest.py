@@ -352,6 +352,14 @@ def state_schema_validator() -> Any:
         schema_dir = Path(__file__).resolve().parents[3] / "shared" / "oci-runtime-spec" / "schema"
     if not schema_dir.exists():
         pytest.skip("runtime-spec schemas not found")
+    from referencing import Registry, Resource
+    from referencing.jsonschema import DRAFT4
+
+    resources = []
+    for f in schema_dir.glob("*.json"):
+        contents = json.loads(f.read_text())
+        resources.append((f.as_uri(), Resource.from_contents(contents, default_specification=DRAFT4)))
     schema = json.loads((schema_dir / "state-schema.json").read_text())
-    resolver = jsonschema.RefResolver(base_uri=schema_dir.as_uri() + "/", referrer=schema)
-    return jsonschema.Draft4Validator(schema, resolver=resolver)
+    # Draft 4's "id" gives the relative $refs ("defs.json#...") their base.
+    schema["id"] = (schema_dir / "state-schema.json").as_uri()
+    return jsonschema.Draft4Validator(schema, registry=Registry().with_resources(resources))
