@@ -25,6 +25,7 @@ zombie until this process exits.
 from __future__ import annotations
 
 import signal as _signal
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -105,6 +106,21 @@ class Container:
 
     def delete(self, force: bool = False) -> None:
         self.runtime.delete(self.id, force=force)
+
+    def pause(self) -> None:
+        self.runtime.pause(self.id)
+
+    def resume(self) -> None:
+        self.runtime.resume(self.id)
+
+    def update(self, resources: dict[str, Any]) -> None:
+        self.runtime.update(self.id, resources)
+
+    def stats(self) -> dict[str, Any]:
+        return self.runtime.stats(self.id)
+
+    def events(self, interval: float = 5.0) -> Iterator[dict[str, Any]]:
+        return self.runtime.events(self.id, interval=interval)
 
     def wait(self, timeout: float | None = None) -> int | None:
         """Block until the container stops. Returns the exit status (128+signal
@@ -206,3 +222,38 @@ class Runtime:
         from pyrunc.container import lifecycle
 
         lifecycle.delete(self.root, container_id, force=force)
+
+    def pause(self, container_id: str) -> None:
+        """Freeze every process of a running (or created) container."""
+        from pyrunc.container import lifecycle
+
+        lifecycle.pause(self.root, container_id)
+
+    def resume(self, container_id: str) -> None:
+        """Thaw a paused container."""
+        from pyrunc.container import lifecycle
+
+        lifecycle.resume(self.root, container_id)
+
+    def update(self, container_id: str, resources: dict[str, Any]) -> None:
+        """Change limits live from a (partial) OCI ``linux.resources`` object in
+        its JSON form, e.g. ``{"memory": {"limit": 64 << 20}, "pids": {"limit": 100}}``;
+        devices are never changed. The container's state keeps the new values."""
+        from pyrunc.container import lifecycle
+
+        lifecycle.update(self.root, container_id, resources)
+
+    def stats(self, container_id: str) -> dict[str, Any]:
+        """runc's stats object (``pyrunc events --stats``'s "data"): cpu, cpuset,
+        memory, pids, blkio, hugetlb..."""
+        from pyrunc.container import lifecycle
+
+        return lifecycle.stats(self.root, container_id)  # type: ignore[no-any-return]
+
+    def events(self, container_id: str, *, interval: float = 5.0) -> Iterator[dict[str, Any]]:
+        """``pyrunc events``: a stats event every ``interval`` seconds and an
+        ``{"type": "oom", "id": ...}`` event whenever the OOM killer acts in the
+        container; ends when the container stops. Close the iterator to stop early."""
+        from pyrunc.container import lifecycle
+
+        return iter(lifecycle.events(self.root, container_id, interval=interval, stats=False))

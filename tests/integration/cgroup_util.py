@@ -117,6 +117,19 @@ def out_file(bundle: Bundle) -> Path:
 
 
 __all__ = [
-    "MiB", "V2", "cg_exists", "cg_read", "cgroup_dirs", "delete_and_check_gone", "init_pid", "needs_v1",
-    "needs_v2", "out_file", "read_json_lines", "run_detached", "set_resources", "share_host_pidns", "wait_for",
+    "V2",
+    "MiB",
+    "cg_exists",
+    "cg_read",
+    "cgroup_dirs",
+    "delete_and_check_gone",
+    "init_pid",
+    "needs_v1",
+    "needs_v2",
+    "out_file",
+    "read_json_lines",
+    "run_detached",
+    "set_resources",
+    "share_host_pidns",
+    "wait_for",
 ]

@@ -23,15 +23,15 @@ def _procs(dirs: dict[str, str]) -> list[int]:
 def _started(runtime: Runtime, bundle: Bundle, n: int) -> tuple[str, dict[str, str], list[int]]:
     cid = run_detached(runtime, bundle)
     dirs = cgroup_dirs(init_pid(runtime, cid))
-    procs = wait_for(lambda: (lambda p: p if len(p) >= n else None)(_procs(dirs)), what=f"{n} processes")
-    return cid, dirs, procs
+    wait_for(lambda: len(_procs(dirs)) >= n, what=f"{n} processes")
+    return cid, dirs, _procs(dirs)
 
 
 def test_kill_all_term_reaches_children_in_own_pidns(runtime: Runtime, bundle: Bundle) -> None:
     # The init (pid 1 of its namespace, no TERM handler) ignores SIGTERM; the
     # sleeps do not, and once they are gone the init's `wait` returns.
     bundle.set_args("sh", "-c", TWO_SLEEPS)
-    cid, dirs, procs = _started(runtime, bundle, 3)
+    cid, _dirs, procs = _started(runtime, bundle, 3)
     try:
         runtime.ok("kill", cid, "TERM")
         time.sleep(0.5)
@@ -111,7 +111,7 @@ def test_kill_all_on_a_paused_container(runtime: Runtime, bundle: Bundle) -> Non
 
 def test_kill_all_kill_on_a_paused_container(runtime: Runtime, bundle: Bundle) -> None:
     share_host_pidns(bundle).set_args("sh", "-c", TWO_SLEEPS)
-    cid, dirs, procs = _started(runtime, bundle, 3)
+    cid, _dirs, procs = _started(runtime, bundle, 3)
     try:
         runtime.ok("pause", cid)
         runtime.ok("kill", "--all", cid, "KILL")

@@ -16,6 +16,8 @@ from cgroup_util import (
     cgroup_dirs,
     delete_and_check_gone,
     init_pid,
+    needs_v1,
+    needs_v2,
     out_file,
     run_detached,
     set_resources,
@@ -51,9 +53,8 @@ COMMON = {
 }
 
 
+@needs_v1
 def test_resources_v1_written_at_create(runtime: Runtime, bundle: Bundle) -> None:
-    if V2:
-        pytest.skip("needs cgroup v1 (hybrid) hierarchies; this host is cgroup v2")
     res: dict[str, Any] = {k: dict(v) for k, v in COMMON.items()}
     res["memory"].update(swappiness=20, disableOOMKiller=False)
     dev = _block_device()
@@ -62,7 +63,7 @@ def test_resources_v1_written_at_create(runtime: Runtime, bundle: Bundle) -> Non
                           "throttleWriteIOPSDevice": [{"major": dev[0], "minor": dev[1], "rate": 300}]}
     cid, dirs = _start(runtime, bundle, **res)
     try:
-        m = lambda name: cg_read(dirs, "memory", name)  # noqa: E731
+        m = lambda name: cg_read(dirs, "memory", name)
         assert m("memory.limit_in_bytes") == str(96 * MiB)
         assert m("memory.soft_limit_in_bytes") == str(48 * MiB)
         if cg_exists(dirs, "memory", "memory.memsw.limit_in_bytes"):
@@ -82,9 +83,8 @@ def test_resources_v1_written_at_create(runtime: Runtime, bundle: Bundle) -> Non
         delete_and_check_gone(runtime, cid, dirs)
 
 
+@needs_v2
 def test_resources_v2_written_at_create(runtime: Runtime, bundle: Bundle) -> None:
-    if not V2:
-        pytest.skip("needs cgroup v2 (unified); this host has cgroup v1 hierarchies")
     res: dict[str, Any] = {k: dict(v) for k, v in COMMON.items()}
     res["unified"] = {"memory.high": str(80 * MiB)}
     dev = _block_device()
@@ -92,7 +92,7 @@ def test_resources_v2_written_at_create(runtime: Runtime, bundle: Bundle) -> Non
         res["blockIO"] = {"throttleReadBpsDevice": [{"major": dev[0], "minor": dev[1], "rate": 1048576}]}
     cid, dirs = _start(runtime, bundle, **res)
     try:
-        r = lambda name: cg_read(dirs, "", name)  # noqa: E731
+        r = lambda name: cg_read(dirs, "", name)
         assert r("memory.max") == str(96 * MiB)
         assert r("memory.low") == str(48 * MiB)
         if cg_exists(dirs, "", "memory.swap.max"):
@@ -145,7 +145,7 @@ def test_memory_limit_oom_kills_inside(runtime: Runtime, bundle: Bundle) -> None
 
 
 def test_fork_bomb_stops_at_pids_limit(runtime: Runtime, bundle: Bundle) -> None:
-    out = out_file(bundle)
+    out_file(bundle)
     set_resources(bundle, pids={"limit": 10})
     # each child forks two more until fork fails; then they all sit and wait
     bomb = "b() { sleep 5; b & b & wait; }; b"
@@ -228,9 +228,8 @@ def test_create_error_names_the_field(runtime: Runtime, bundle: Bundle, resource
         assert text.startswith(field), text
 
 
+@needs_v1
 def test_create_error_v1_only_fields(runtime: Runtime, bundle: Bundle) -> None:
-    if V2:
-        pytest.skip("needs cgroup v1 (hybrid) hierarchies; this host is cgroup v2")
     text = _create_fails(runtime, bundle, memory={"swappiness": 200})
     if is_pyrunc():
         assert text.startswith("linux.resources.memory.swappiness"), text
@@ -239,9 +238,8 @@ def test_create_error_v1_only_fields(runtime: Runtime, bundle: Bundle) -> None:
         assert text.startswith("linux.resources.unified"), text
 
 
+@needs_v2
 def test_create_error_v2_only_fields(runtime: Runtime, bundle: Bundle) -> None:
-    if not V2:
-        pytest.skip("needs cgroup v2 (unified); this host has cgroup v1 hierarchies")
     text = _create_fails(runtime, bundle, unified={"cgroup.procs": "1"})
     if is_pyrunc():
         assert text.startswith('linux.resources.unified["cgroup.procs"]'), text

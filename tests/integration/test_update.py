@@ -188,7 +188,7 @@ def test_update_stopped_container_like_runc(runtime: Runtime, runc: Runtime, bun
 
 
 def test_update_bad_values(runtime: Runtime, bundle: Bundle) -> None:
-    cid, dirs = _running(runtime, bundle)
+    cid, _dirs = _running(runtime, bundle)
     try:
         r = runtime("update", "--memory", "lots", cid)
         assert r.rc == 1 and "invalid value for memory" in r.error_text()

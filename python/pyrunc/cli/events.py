@@ -7,7 +7,6 @@ from typing import Any
 from pyrunc.cli.command import command, flag, option
 from pyrunc.cli.context import GlobalOptions, call, validate_id
 from pyrunc.cli.jsonout import go_json
-from pyrunc.errors import PyruncError
 
 
 @command(
@@ -24,8 +23,7 @@ def cli(opts: GlobalOptions, args: list[str], interval: float, stats: bool) -> N
 
 def do_events(opts: GlobalOptions, cid: str, *, interval: float = 5.0, stats: bool = False) -> None:
     validate_id(cid)
-    if interval <= 0:
-        raise PyruncError("duration interval must be greater than 0")
+    # lifecycle.events checks the interval after the container, as runc does
     events: Any = call("events", "events", opts.root, cid, interval=interval, stats=stats)
     if events is None:
         return

@@ -234,9 +234,12 @@ def _event(kind: str, cid: str, data: Any = None) -> dict[str, Any]:
     return ev
 
 
-def _running(root: str, cid: str) -> tuple[StateDir, ContainerState, Any]:
+def _running(root: str, cid: str, interval: float = 1.0) -> tuple[StateDir, ContainerState, Any]:
     sd = StateDir(root, cid)
     st = sd.load()
+    # runc's order: the container, the interval, then the status
+    if interval <= 0:
+        raise PyruncError("duration interval must be greater than 0")
     mgr = _manager(st)
     if _status(sd, st, mgr) is Status.STOPPED:
         raise StateError(f"container with id {cid} is not running")
@@ -255,9 +258,7 @@ def events(root: str, cid: str, *, interval: float = 5.0, stats: bool = False) -
     killer acts in the container's cgroup. The checks run before anything is
     yielded; the stream ends once the container stops (runc's goes on until
     the cgroup is removed, printing stats of an empty cgroup)."""
-    if interval <= 0:
-        raise PyruncError("duration interval must be greater than 0")
-    _sd, st, mgr = _running(root, cid)
+    _sd, st, mgr = _running(root, cid, interval)
     mgr = _need_manager(mgr, "events")
     if stats:
         return iter([_event("stats", cid, _stats_data(mgr))])
