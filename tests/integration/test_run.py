@@ -190,3 +190,21 @@ def test_run_user_namespace(runtime: Runtime, bundle: Bundle) -> None:
     assert r.rc == 0, r
     lines = [" ".join(line.split()) for line in r.out.splitlines()]
     assert lines == ["0", "0 100000 65536", "0 100000 65536", "character special file 1:3", "null-ok"]
+
+
+def test_run_exit_codes_same_as_runc(runtime: Runtime, runc: Runtime, bundle: Bundle) -> None:
+    """The payload's code, 128+signal when killed, 1 for a bad bundle: as runc.
+    No pid namespace: a pid 1 cannot kill itself with a signal it has no handler for."""
+    bundle.update(lambda c: c["linux"].update(
+        namespaces=[n for n in c["linux"]["namespaces"] if n["type"] != "pid"]))
+    codes = []
+    for rt in (runtime, runc):
+        got = []
+        for script in ("exit 0", "exit 3", "exit 255", "kill -KILL $$", "kill -SEGV $$"):
+            bundle.set_args("sh", "-c", script)
+            got.append(rt("run", "-b", str(bundle.path), rt.new_id()).rc)
+        bundle.update(lambda c: c["root"].update(path="missing"))
+        got.append(rt("run", "-b", str(bundle.path), rt.new_id()).rc)
+        bundle.update(lambda c: c["root"].update(path="rootfs"))
+        codes.append(got)
+    assert codes[0] == codes[1] == [0, 3, 255, 137, 139, 1]
