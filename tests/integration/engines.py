@@ -433,6 +433,10 @@ class Containerd:
         return ["run", "--runc-binary", str(self.wrapper.path), "--runc-root", str(self.base / "runc"),
                 "--fifo-dir", str(self.base / "fifo"), *args]
 
+    def exec_args(self, *args: str) -> list[str]:
+        """``ctr task exec`` with the fifos in the temp dir, then ``args``."""
+        return ["task", "exec", "--fifo-dir", str(self.base / "fifo"), *args]
+
     def close(self) -> list[str]:
         problems = []
         tasks = [line.split()[0] for line in self("task", "ls", "-q").out.splitlines() if line.strip()]

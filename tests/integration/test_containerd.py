@@ -132,8 +132,8 @@ def test_task_pid_is_the_container(containerd: Containerd, task: str) -> None:
 
 
 def test_task_exec(containerd: Containerd, task: str) -> None:
-    r = containerd("task", "exec", "--exec-id", "e1", task,
-                   "sh", "-c", "echo out; echo err >&2; cat /proc/1/cmdline | tr '\\0' ' '; echo")
+    r = containerd(*containerd.exec_args("--exec-id", "e1", task,
+                                        "sh", "-c", "echo out; echo err >&2; cat /proc/1/cmdline | tr '\\0' ' '; echo"))
     assert (r.rc, r.out, r.err) == (0, "out\nsleep 1000 \n", "err\n"), r
     execs = [w for w in containerd.wrapper.parsed(task) if w[0] == "exec"]
     # containerd writes the process as JSON to a file and asks for --detach.
@@ -146,24 +146,24 @@ def test_task_exec(containerd: Containerd, task: str) -> None:
     (["sh", "-c", "kill -9 $$"], 137),  # not pid 1: the signal kills it
 ])
 def test_task_exec_exit_codes(containerd: Containerd, task: str, cmd: list[str], status: int) -> None:
-    r = containerd("task", "exec", "--exec-id", _id(), task, *cmd)
+    r = containerd(*containerd.exec_args("--exec-id", _id(), task, *cmd))
     assert r.rc == status, r
 
 
 def test_task_exec_missing_program(containerd: Containerd, task: str) -> None:
-    r = containerd("task", "exec", "--exec-id", _id(), task, "nosuchcommand")
+    r = containerd(*containerd.exec_args("--exec-id", _id(), task, "nosuchcommand"))
     assert r.rc != 0, r
     assert "executable file not found in $PATH" in r.err, r
 
 
 def test_task_exec_user_cwd(containerd: Containerd, task: str) -> None:
-    r = containerd("task", "exec", "--exec-id", _id(), "--user", "65534", "--cwd", "/tmp", task,
-                   "sh", "-c", 'echo "$(id -u) $(pwd)"')
+    r = containerd(*containerd.exec_args("--exec-id", _id(), "--user", "65534", "--cwd", "/tmp", task,
+                                        "sh", "-c", 'echo "$(id -u) $(pwd)"'))
     assert (r.rc, r.out) == (0, "65534 /tmp\n"), r
 
 
 def test_task_exec_tty(containerd: Containerd, task: str) -> None:
-    argv = containerd.spawn_argv("task", "exec", "-t", "--exec-id", _id(), task, "sh")
+    argv = containerd.spawn_argv(*containerd.exec_args("-t", "--exec-id", _id(), task, "sh"))
     child = pexpect.spawn(argv[0], argv[1:], dimensions=(24, 80), timeout=30, encoding="utf-8")
     try:
         _talk(child)
@@ -222,7 +222,7 @@ def test_task_kill_sigkill(containerd: Containerd, task: str) -> None:
 
 def test_task_kill_all_with_execs(containerd: Containerd, task: str) -> None:
     """``kill --all`` reaches exec'd processes too (runc kill --all)."""
-    containerd.ok("task", "exec", "-d", "--exec-id", _id(), task, "sleep", "999")
+    containerd.ok(*containerd.exec_args("-d", "--exec-id", _id(), task, "sleep", "999"))
     containerd.ok("task", "kill", "-a", "-s", "SIGKILL", task)
     _wait_status(containerd, task, "STOPPED")
     kills = [w for w in containerd.wrapper.parsed(task) if w[0] == "kill"]
