@@ -1,44 +1,109 @@
-"""The click command class every runc command uses, and its flag decorators.
+"""How a runc command and its flags are declared, parsed and described.
 
-click declares the flags (so ``--help`` and introspection work as usual), but
-``RuncCommand.parse_args`` parses with runc's rules (:mod:`goflag`), checks
-the positional count with runc's messages, and prints urfave/cli-style help.
-A usage error prints ``Incorrect Usage...`` and the help on stdout, then
-raises UsageError, which ``main`` logs and turns into exit code 1.
+``@command``, ``@option`` and ``@flag`` record a :class:`Command`: its flags
+(Go flag rules, :mod:`goflag`), runc's positional-count checks and its
+urfave/cli-style help. Engines run pyrunc several times per container, so
+running a command needs nothing more: :mod:`pyrunc.cli.main` parses and calls
+it without importing click. click is the framework for everything else: help,
+usage errors, ``help <topic>`` and programmatic use go through the click
+command each :class:`Command` builds on first use (``cmd.click_command``, made
+in :mod:`pyrunc.cli.clickcmd`); ``cmd.params``, ``cmd.make_context`` and the
+other click attributes are read from it.
 """
 from __future__ import annotations
 
-import sys
-from collections.abc import Sequence
-from typing import Any, Callable
+from pyrunc.cli.context import PROG
+from pyrunc.cli.goflag import FlagSpec, parse
 
-import click
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from typing import Any, Callable
 
-from pyrunc.cli.context import PROG, GlobalOptions
-from pyrunc.cli.goflag import FlagError, FlagSpec, parse
-from pyrunc.errors import UsageError
-
-__all__ = ["RuncCommand", "RuncOption", "command", "flag", "format_flag_table", "option"]
+# RuncCommand and RuncOption (click classes) are here too, loaded on first use.
+__all__ = [
+    "Command",
+    "Flag",
+    "UsageProblem",
+    "command",
+    "flag",
+    "format_flag_table",
+    "given_flags",
+    "option",
+]
 
 _HELP_SPEC = FlagSpec(names=["help", "h"], kind="bool", dest="__help__", help="show help")
+# The flags given on the command line of the command being run.
+_given: set[str] = set()
 
 
-class RuncOption(click.Option):
-    """A click option that also knows its Go flag kind (bool, string, int,
-    uint, slice, duration) and how runc shows its default."""
+def given_flags() -> set[str]:
+    """The names of the flags the running command was given (runc's IsSet)."""
+    return set(_given)
 
-    def __init__(self, *args: Any, go_kind: str = "string", shown_default: str = "", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.go_kind = go_kind
+
+def set_given(given: set[str]) -> None:
+    global _given
+    _given = set(given)
+
+
+class UsageProblem(Exception):
+    """A bad command line: ``first_line`` heads the help urfave/cli prints, and
+    ``error`` is what runc then logs."""
+
+    def __init__(self, first_line: str, error: str) -> None:
+        super().__init__(error)
+        self.first_line = first_line
+        self.error = error
+
+
+class Flag:
+    """One declared flag: click-style names (``"--bundle", "-b"``), its Go kind
+    (bool, string, int, uint, slice, intslice, duration), default and help."""
+
+    __slots__ = ("default", "help", "hidden", "kind", "name", "opts", "shown_default")
+
+    def __init__(
+        self, opts: Sequence[str], kind: str, default: Any, help: str, hidden: bool, shown_default: str
+    ) -> None:
+        self.opts = tuple(opts)
+        self.kind = kind
+        self.default = default
+        self.help = help
+        self.hidden = hidden
         self.shown_default = shown_default
+        # click's parameter name: the first long name, snake_cased.
+        long = [o for o in self.opts if o.startswith("--")] or list(self.opts)
+        self.name = long[0].lstrip("-").replace("-", "_").lower()
+
+    @property
+    def multiple(self) -> bool:
+        return self.kind in ("slice", "intslice")
 
     def flag_spec(self) -> FlagSpec:
         names = [o.lstrip("-") for o in self.opts]
         # urfave lists the long name first.
         names.sort(key=lambda n: -len(n))
-        return FlagSpec(
-            names=names, kind=self.go_kind, dest=str(self.name), help=self.help or "", hidden=self.hidden
-        )
+        return FlagSpec(names=names, kind=self.kind, dest=self.name, help=self.help, hidden=self.hidden)
+
+    def default_value(self) -> Any:
+        """What the callback gets when the flag is not given (as click's default)."""
+        if self.multiple:
+            return ()
+        return self.default() if callable(self.default) else self.default
+
+    def left(self) -> str:
+        """The flag column of the help: ``--bundle value, -b value``."""
+        spec = self.flag_spec()
+        value = "" if spec.kind == "bool" else " value"
+        return ", ".join(("--" if len(n) > 1 else "-") + n + value for n in spec.names)
+
+
+def _add_flag(f: Callable[..., Any], fl: Flag) -> Callable[..., Any]:
+    # Decorators run bottom-up: the list is reversed when the command is made.
+    flags = f.__dict__.setdefault("__pyrunc_flags__", [])
+    flags.append(fl)
+    return f
 
 
 def option(
@@ -55,23 +120,18 @@ def option(
     if shown_default is None:
         if kind in ("int", "uint"):
             shown_default = str(default)
-        elif kind == "string" and default:
+        elif kind == "string" and default and not callable(default):
             shown_default = f'"{default}"'
         else:
             shown_default = ""
-    kwargs: dict = {"cls": RuncOption, "go_kind": kind, "help": help, "hidden": hidden, "shown_default": shown_default}
-    if kind in ("slice", "intslice"):
-        kwargs.update(multiple=True, default=())
-    else:
-        kwargs.update(default=default)
-    return click.option(*names, **kwargs)
+    fl = Flag(names, kind, default, help, hidden, shown_default)
+    return lambda f: _add_flag(f, fl)
 
 
 def flag(*names: str, help: str = "", hidden: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """A runc bool flag (``--flag``, ``--flag=false``)."""
-    return click.option(
-        *names, cls=RuncOption, go_kind="bool", is_flag=True, default=False, help=help, hidden=hidden
-    )
+    fl = Flag(names, "bool", False, help, hidden, "")
+    return lambda f: _add_flag(f, fl)
 
 
 def format_flag_table(specs: Sequence[tuple[str, str]], indent: str = "   ") -> str:
@@ -82,59 +142,57 @@ def format_flag_table(specs: Sequence[tuple[str, str]], indent: str = "   ") -> 
     return "".join(f"{indent}{left:<{width}}{right}".rstrip(" ") + "\n" for left, right in specs)
 
 
-def _flag_left(opt: RuncOption) -> str:
-    spec = opt.flag_spec()
-    value = "" if spec.kind == "bool" else " value"
-    return ", ".join(("--" if len(n) > 1 else "-") + n + value for n in spec.names)
-
-
-class RuncCommand(click.Command):
-    """A runc command: Go flag rules, runc's argument checks and help layout."""
+class Command:
+    """A runc command: its flags, positional-count rule, help texts and the
+    callback ``(opts, args=[...], **flags)``."""
 
     def __init__(
         self,
-        *args: Any,
-        nargs: tuple[int, int | None] = (0, 0),
+        name: str,
+        callback: Callable[..., Any],
+        *,
+        help: str = "",
+        nargs: tuple[int, int | None] = (1, 1),
         args_usage: str = "",
         description: str = "",
         reorder: bool = True,
-        **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("add_help_option", False)
-        kwargs.setdefault("context_settings", {"ignore_unknown_options": True})
-        super().__init__(*args, **kwargs)
+        self.name = name
+        self.callback = callback
+        self.help = help
+        self.short_help = help
         self.nargs = nargs
         self.args_usage = args_usage
         self.description = description
         self.reorder = reorder
+        self.flags: list[Flag] = list(reversed(callback.__dict__.get("__pyrunc_flags__", [])))
+        self._click: Any = None
 
-    # -- parsing -------------------------------------------------------------
+    # -- running -------------------------------------------------------------
 
-    def runc_options(self) -> list[RuncOption]:
-        return [p for p in self.params if isinstance(p, RuncOption)]
+    def parse(self, args: Sequence[str]) -> tuple[dict[str, Any], set[str], list[str]] | None:
+        """(the callback's flag values, the names given, positionals), or None
+        when help was asked for; raises UsageProblem."""
+        from pyrunc.cli.goflag import FlagError
 
-    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
-        specs = [o.flag_spec() for o in self.runc_options()] + [_HELP_SPEC]
+        specs = [f.flag_spec() for f in self.flags] + [_HELP_SPEC]
         try:
             values, positional = parse(specs, args, reorder_args=self.reorder)
         except FlagError as e:
-            self._usage_error(ctx, f"Incorrect Usage: {e}")
-            raise UsageError(str(e)) from None
+            raise UsageProblem(f"Incorrect Usage: {e}", str(e)) from None
         if values.pop("__help__", False):
-            click.echo(self.runc_help(ctx), nl=False)
-            ctx.exit(0)
-        for opt in self.runc_options():
-            if opt.name in values:
-                value = values[opt.name]
-                ctx.params[str(opt.name)] = tuple(value) if opt.multiple else value
+            return None
+        params: dict[str, Any] = {}
+        for f in self.flags:
+            if f.name in values:
+                value = values[f.name]
+                params[f.name] = tuple(value) if f.multiple else value
             else:
-                ctx.params[str(opt.name)] = opt.get_default(ctx, call=True)
-        ctx.meta["pyrunc.given"] = set(values)
-        self.check_args(ctx, positional)
-        ctx.params["args"] = positional
-        return []
+                params[f.name] = f.default_value()
+        self.check_args(positional)
+        return params, set(values), positional
 
-    def check_args(self, ctx: click.Context, positional: list[str]) -> None:
+    def check_args(self, positional: Sequence[str]) -> None:
         lo, hi = self.nargs
         n = len(positional)
         msg = ""
@@ -145,23 +203,16 @@ class RuncCommand(click.Command):
         elif hi is not None and n > hi:
             msg = f"requires a maximum of {hi} argument(s)"
         if msg:
-            self._usage_error(ctx, "Incorrect Usage.")
-            raise UsageError(f'{PROG}: "{self.name}" {msg}')
+            raise UsageProblem("Incorrect Usage.", f'{PROG}: "{self.name}" {msg}')
 
-    def _usage_error(self, ctx: click.Context, first_line: str) -> None:
-        # urfave/cli prints these on stdout, before runc logs the error.
-        sys.stdout.write(f"{first_line}\n\n{self.runc_help(ctx)}")
-        sys.stdout.flush()
-
-    def invoke(self, ctx: click.Context) -> Any:
-        opts = ctx.find_object(GlobalOptions) or GlobalOptions()
-        assert self.callback is not None
-        return ctx.invoke(self.callback, opts, **ctx.params)
+    def run(self, opts: Any, params: dict[str, Any], given: set[str], positional: list[str]) -> Any:
+        set_given(given)
+        return self.callback(opts, args=positional, **params)
 
     # -- help ----------------------------------------------------------------
 
-    def runc_help(self, ctx: click.Context | None = None) -> str:
-        visible = [o for o in self.runc_options() if not o.hidden]
+    def runc_help(self, ctx: Any = None) -> str:
+        visible = [f for f in self.flags if not f.hidden]
         usage = f"{PROG} {self.name}"
         if visible:
             usage += " [command options]"
@@ -171,16 +222,30 @@ class RuncCommand(click.Command):
             out += f"\nDESCRIPTION:\n   {self.description}\n"
         if visible:
             rows = []
-            for o in visible:
-                right = o.help or ""
-                if o.shown_default:
-                    right += f" (default: {o.shown_default})"
-                rows.append((_flag_left(o), right))
+            for f in visible:
+                right = f.help or ""
+                if f.shown_default:
+                    right += f" (default: {f.shown_default})"
+                rows.append((f.left(), right))
             out += "\nOPTIONS:\n" + format_flag_table(rows)
         return out
 
-    def get_help(self, ctx: click.Context) -> str:
-        return self.runc_help(ctx).rstrip("\n")
+    # -- click ---------------------------------------------------------------
+
+    @property
+    def click_command(self) -> Any:
+        """The click command (a clickcmd.RuncCommand), made on first use."""
+        if self._click is None:
+            from pyrunc.cli.clickcmd import to_click
+
+            self._click = to_click(self)
+        return self._click
+
+    def __getattr__(self, name: str) -> Any:
+        # params, make_context, main ...: the click command's.
+        if name.startswith("__") or name == "_click":
+            raise AttributeError(name)
+        return getattr(self.click_command, name)
 
 
 def command(
@@ -191,20 +256,21 @@ def command(
     args_usage: str = "<container-id>",
     description: str = "",
     reorder: bool = True,
-) -> Callable[[Callable[..., Any]], RuncCommand]:
+) -> Callable[[Callable[..., Any]], Command]:
     """Declare a runc command; the callback gets ``(opts, args=[...], **flags)``."""
 
-    def deco(f: Callable[..., Any]) -> RuncCommand:
-        cmd = click.command(
-            name,
-            cls=RuncCommand,
-            help=help,
-            short_help=help,
-            nargs=nargs,
-            args_usage=args_usage,
-            description=description,
-            reorder=reorder,
-        )(f)
-        return cmd  # type: ignore[return-value]
+    def deco(f: Callable[..., Any]) -> Command:
+        return Command(
+            name, f, help=help, nargs=nargs, args_usage=args_usage, description=description, reorder=reorder
+        )
 
     return deco
+
+
+def __getattr__(name: str) -> Any:
+    # The click classes load with click, only when something asks for them.
+    if name in ("RuncCommand", "RuncOption"):
+        from pyrunc.cli import clickcmd
+
+        return getattr(clickcmd, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,9 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-import click
-
-from pyrunc.cli.command import command, flag, option
+from pyrunc.cli.command import command, flag, given_flags, option
 from pyrunc.cli.context import GlobalOptions, call, validate_id
 from pyrunc.cli.options import (
     absolute,
@@ -54,8 +52,7 @@ EXEC_FAILED_CODE = 255
 @flag("--ignore-paused", help="allow exec in a paused container")
 @flag("--no-subreaper", hidden=True, help="disable the use of the subreaper used to reap reparented processes")
 def cli(opts: GlobalOptions, args: list[str], **flags: Any) -> int:
-    given = click.get_current_context().meta.get("pyrunc.given", set())
-    return do_exec(opts, args[0], args[1:], flags, given)
+    return do_exec(opts, args[0], args[1:], flags, given_flags())
 
 
 def parse_user(user: str) -> tuple[int | None, int | None]:

@@ -1,13 +1,15 @@
-"""A click group that imports ``pyrunc.cli.<cmd>`` only when that command runs.
+"""The command table: ``pyrunc.cli.<cmd>`` is imported only when that command runs.
 
 The root help comes from SHORT_HELP, so ``pyrunc --help`` and ``--version``
-import no command module (and so nothing heavy).
+import no command module (and so nothing heavy). The click group that loads
+commands this way is :class:`pyrunc.cli.clickcmd.LazyGroup` (also reachable
+here as ``LazyGroup``); this module does not import click.
 """
 from __future__ import annotations
 
-import importlib
-
-import click
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 # runc's command list, in runc's order, with its one-line help texts.
 SHORT_HELP: dict[str, str] = {
@@ -31,15 +33,9 @@ SHORT_HELP: dict[str, str] = {
 }
 
 
-class LazyGroup(click.Group):
-    """Commands are the modules named in SHORT_HELP, loaded on first use."""
+def __getattr__(name: str) -> Any:
+    if name == "LazyGroup":
+        from pyrunc.cli.clickcmd import LazyGroup
 
-    def list_commands(self, ctx: click.Context) -> list[str]:
-        return list(SHORT_HELP)
-
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        if cmd_name not in SHORT_HELP:
-            return None
-        module = importlib.import_module(f"pyrunc.cli.{cmd_name}")
-        cmd: click.Command = module.cli
-        return cmd
+        return LazyGroup
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
