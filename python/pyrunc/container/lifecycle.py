@@ -190,7 +190,7 @@ def _create(
     """``on_console(master_fd)`` takes the pty master in the foreground
     (``run`` without -d); without it the container is detached."""
     from pyrunc.container import exec as exec_mod
-    from pyrunc.container import notify
+    from pyrunc.container import idmap, notify
     from pyrunc.container import plan as plan_mod
     from pyrunc.container import spawn as spawn_mod
     from pyrunc.container import tty as tty_mod
@@ -245,12 +245,16 @@ def _create(
                 sd.save(st)
             ours, theirs = spawn_mod.socketpair()
             fifo_fd = execfifo.open_path(sd.fifo)
+            # Idmapped bind mounts are made here and passed after the fifo.
+            mount_fds: list[int] = []
             try:
-                stage1 = spawn_mod.spawn(plan, [theirs.fileno(), fifo_fd], preserve_fds)
+                mount_fds = idmap.idmapped_mounts(plan, config, plan["fifo_fd"] + 1)
+                stage1 = spawn_mod.spawn(plan, [theirs.fileno(), fifo_fd, *mount_fds], preserve_fds)
             finally:
                 # Our copies must go, or EOF from the init would never come.
                 theirs.close()
                 os.close(fifo_fd)
+                idmap.close_fds(mount_fds)
             h = spawn_mod.CreateHandlers(sd, st, config, stage1, console_socket, is_rootless)
             h.on_console = on_console
             chan = spawn_mod.CreateChannel(ours, h)

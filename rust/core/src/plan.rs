@@ -142,9 +142,13 @@ pub struct Mount {
     pub rec_attr_set: u64,
     #[serde(default)]
     pub rec_attr_clr: u64,
-    /// Idmapped mount: a user namespace fd path (/proc/PID/ns/user) to map with.
+    /// Idmapped mount (mounts[].uidMappings, idmap, ridmap): the fd of a
+    /// detached bind mount of `source` that stage 0 already idmapped
+    /// (open_tree + mount_setattr need CAP_SYS_ADMIN over the filesystem's
+    /// user namespace, which a user-namespaced init lacks); the init only
+    /// move_mount()s it onto the destination.
     #[serde(default)]
-    pub idmap_userns: Option<String>,
+    pub idmap_fd: Option<i32>,
     /// Make the destination a file (not a directory) when it is missing:
     /// stage 0 sets this for binds whose source is not a directory.
     #[serde(default)]

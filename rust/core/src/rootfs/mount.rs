@@ -55,7 +55,14 @@ pub fn mount_one(root: &OwnedFd, m: &Mount, mount_label: &str) -> Result<(), Ini
     let target = if is_bind && m.dest_is_file { touch(root, &m.destination) } else { mkdir_all(root, &m.destination, 0o755) }
         .map_err(|e| InitError::sys(format!("{field}.destination"), format!("create mount destination {}", m.destination), e))?;
     let flags = m.flags & !MS_PROPAGATION;
-    if is_bind {
+    if let (true, Some(fd)) = (is_bind, m.idmap_fd) {
+        move_mount_fd(fd, &target)
+            .map_err(|e| InitError::sys(field, format!("move idmapped mount of {} to {}", m.source, m.destination), e))?;
+        let extra = flags & !(MS_BIND | MS_REC);
+        if extra != 0 {
+            remount_bind(root, m, extra).map_err(sys(extra | libc::MS_REMOUNT as u64))?;
+        }
+    } else if is_bind {
         let bind = MS_BIND | (flags & MS_REC);
         mount(Some(&m.source), &fd_path(&target), None, bind, None).map_err(sys(bind))?;
         let extra = flags & !(MS_BIND | MS_REC);
@@ -96,6 +103,30 @@ pub fn mount_one(root: &OwnedFd, m: &Mount, mount_label: &str) -> Result<(), Ini
             mount_setattr_recursive(&mounted, m.rec_attr_set, m.rec_attr_clr)
                 .map_err(|e| InitError::sys(field, format!("mount_setattr {} (recursive options)", m.destination), e))?;
         }
+    }
+    Ok(())
+}
+
+/// Attach the detached mount `fd` (made by stage 0) on `target`, then close
+/// it: move_mount(2) with both ends given as fds, so no path is resolved.
+fn move_mount_fd(fd: i32, target: &OwnedFd) -> Result<(), SysError> {
+    const MOVE_MOUNT_F_EMPTY_PATH: u32 = 0x4;
+    const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
+    // SAFETY: stage 0 passed this fd for us alone; we own and close it.
+    let src = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
+    // SAFETY: two live fds and empty C paths.
+    let r = unsafe {
+        libc::syscall(
+            libc::SYS_move_mount,
+            std::os::fd::AsRawFd::as_raw_fd(&src),
+            c"".as_ptr(),
+            std::os::fd::AsRawFd::as_raw_fd(target),
+            c"".as_ptr(),
+            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
+        )
+    };
+    if r < 0 {
+        return Err(SysError::last("move_mount", format!("fd {fd}")));
     }
     Ok(())
 }
