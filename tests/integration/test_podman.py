@@ -299,3 +299,33 @@ def test_pause_unpause(podman: Podman, detached: str) -> None:
     assert _inspect(podman, detached)["State"]["Status"] == "running"
     cmds = podman.wrapper.commands(_inspect(podman, detached)["Id"])
     assert "pause" in cmds and "resume" in cmds, cmds
+
+
+def test_run_stdin_pipe(podman: Podman) -> None:
+    r = podman(*podman.run_args("-i", "--rm", IMAGE, "sh", "-c", "cat; echo end"), input=b"piped\n")
+    assert (r.rc, r.out) == (0, "piped\nend\n"), r
+
+
+def test_run_user_namespace(podman: Podman) -> None:
+    """--uidmap/--gidmap: a user namespace whose maps the runtime writes."""
+    r = podman(*podman.run_args("--rm", "--uidmap", "0:100000:65536", "--gidmap", "0:100000:65536", IMAGE,
+                                "sh", "-c", "cat /proc/self/uid_map /proc/self/gid_map; id -u; stat -c %u /bin/busybox"))
+    assert r.rc == 0, r
+    assert r.out.split() == ["0", "100000", "65536", "0", "100000", "65536", "0", "0"], r
+
+
+def test_exec_preserve_fds(podman: Podman, detached: str) -> None:
+    """podman exec --preserve-fds N passes fd 3.. through conmon to the runtime."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, b"fd three\n")
+    os.close(write_end)
+    try:
+        # A shell puts the pipe on fd 3 of podman (and closes the stdin copy).
+        argv = ["sh", "-c", 'exec "$@" 3<&0 </dev/null', "sh",
+                *podman.spawn_argv("exec", "--preserve-fds", "1", detached, "sh", "-c", "cat <&3")]
+        proc = subprocess.run(argv, env=podman.env, stdin=read_end, capture_output=True, timeout=60, check=False)
+    finally:
+        os.close(read_end)
+    assert (proc.returncode, proc.stdout) == (0, b"fd three\n"), proc
+    execs = [w for w in podman.wrapper.parsed(_inspect(podman, detached)["Id"]) if w[0] == "exec"]
+    assert "--preserve-fds" in execs[-1], execs
