@@ -6,7 +6,7 @@ import subprocess
 import tempfile
 import time
 
-from cgroup_util import MiB, read_json_lines, run_detached, set_resources
+from cgroup_util import V2, MiB, read_json_lines, run_detached, set_resources
 from conftest import Bundle, Runtime, is_pyrunc, wait_for
 
 STATS_KEYS = ["cpu", "cpuset", "memory", "pids", "blkio", "hugetlb", "intel_rdt", "network_interfaces"]
@@ -137,3 +137,25 @@ def test_events_errors_like_runc(runtime: Runtime, runc: Runtime, bundle: Bundle
         theirs = _errors(runc, bundle)
         rid = runc.ids[-1]
         assert [(rc, t.replace(rid, cid)) for rc, t in theirs] == ours
+
+
+def test_events_oom_notifier_is_the_kernels(runtime: Runtime, bundle: Bundle) -> None:
+    """The OOM events come from the kernel's notification (v1 eventfd on
+    memory.oom_control, v2 poll on memory.events), not the polling fallback."""
+    if not is_pyrunc():
+        return
+    from pyrunc.container import control
+    from pyrunc.container.state import StateDir
+
+    bundle.set_args("sleep", "600")
+    cid = run_detached(runtime, bundle)
+    try:
+        st = StateDir(str(runtime.root), cid).load()
+        watch = control.oom_watch(control._manager(st))
+        try:
+            assert type(watch).__name__ == ("_V2Watch" if V2 else "_V1Watch")
+            assert watch.wait(0) == 0
+        finally:
+            watch.close()
+    finally:
+        runtime.ok("delete", "-f", cid)
