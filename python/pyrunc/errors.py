@@ -107,7 +107,8 @@ class ContainerNotExist(StateError):
 
 class ContainerExists(StateError):
     def __init__(self, cid: str) -> None:
-        super().__init__(f"container with id exists: {cid}")
+        super().__init__("container with given ID already exists")
+        self.cid = cid
 
 
 class HookError(PyruncError):

@@ -19,6 +19,10 @@ from pyrunc.container import hooks as hooks_mod
 from pyrunc.errors import SpecError, SyscallError, field_path
 
 MS_RDONLY = 0x1
+MS_NOSUID = 0x2
+MS_NODEV = 0x4
+MS_NOEXEC = 0x8
+MS_REMOUNT = 0x20
 MS_BIND = 0x1000
 MS_REC = 0x4000
 MS_UNBINDABLE = 1 << 17
@@ -141,8 +145,14 @@ def _mounts(config: Mapping[str, Any], bundle: str, cgroup_manager: Any) -> list
         fstype = m.get("type") or ""
         if fstype == "cgroup" and cgroup_manager is not None:
             flags = _mount_options(m.get("options") or [], field)["flags"]
-            for cm in cgroup_manager.mounts_for_container(_has_ns(linux, "cgroup"), flags):
+            cms = cgroup_manager.mounts_for_container(_has_ns(linux, "cgroup"), flags)
+            for cm in cms:
                 out.append(_cgroup_mount(cm, field, dest))
+            # v1: the tmpfs holding the hierarchies becomes read-only last, as
+            # the config's "ro" asks (the binds under it already are).
+            if flags & MS_RDONLY and cms and out[-len(cms)]["fstype"] == "tmpfs":
+                out.append({"field": field, "destination": dest, "source": "", "fstype": "",
+                            "flags": MS_REMOUNT | MS_BIND | MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC})
             continue
         opts = _mount_options(m.get("options") or [], field_path("mounts", i, "options"))
         source = m.get("source") or ""
@@ -157,6 +167,19 @@ def _mounts(config: Mapping[str, Any], bundle: str, cgroup_manager: Any) -> list
         item.update(opts)
         out.append(item)
     return out
+
+
+def _cgroup_symlinks(config: Mapping[str, Any], cgroup_manager: Any) -> list[dict[str, Any]]:
+    """cpu -> cpu,cpuacct links for comounted v1 hierarchies under the cgroup mount."""
+    links = getattr(cgroup_manager, "symlinks_for_container", None)
+    if links is None:
+        return []
+    for i, m in enumerate(config.get("mounts") or []):
+        if m.get("type") == "cgroup":
+            dest = m.get("destination") or "/sys/fs/cgroup"
+            return [{"path": os.path.join(dest, os.path.basename(link)), "target": target,
+                     "field": field_path("mounts", i)} for target, link in links()]
+    return []
 
 
 def _cgroup_mount(cm: Any, field: str, dest: str) -> dict[str, Any]:
@@ -301,6 +324,7 @@ def build_create_plan(
         "masked_paths": list(linux.get("maskedPaths") or []),
         "readonly_paths": list(linux.get("readonlyPaths") or []),
         "mount_label": lsm.mount_label(linux.get("mountLabel") or ""),
+        "symlinks": _cgroup_symlinks(config, cgroup_manager),
     }
     plan: dict[str, Any] = {
         "mode": "create",

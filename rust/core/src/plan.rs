@@ -113,6 +113,19 @@ pub struct Rootfs {
     /// linux.mountLabel (SELinux context= for mounts), empty when unset.
     #[serde(default)]
     pub mount_label: String,
+    /// Symlinks made after the mounts (cgroup v1 comounts: cpu -> cpu,cpuacct).
+    #[serde(default)]
+    pub symlinks: Vec<Symlink>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Symlink {
+    /// Container path of the link.
+    pub path: String,
+    /// What it points to (kept as given, usually relative).
+    pub target: String,
+    pub field: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -129,6 +142,8 @@ pub struct Mount {
     #[serde(default)]
     pub fstype: String,
     /// MS_* flags from the options (MS_BIND|MS_REC for rbind, MS_RDONLY, ...).
+    /// With MS_REMOUNT the entry changes the flags of what is already
+    /// mounted at `destination` (the cgroup v1 tmpfs made read-only last).
     #[serde(default)]
     pub flags: u64,
     /// Propagation changes applied after the mount, in order (MS_PRIVATE|MS_REC ...).

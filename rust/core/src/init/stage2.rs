@@ -75,7 +75,7 @@ pub fn run(plan: &Plan, sock: &SyncSocket) -> Result<Infallible, InitError> {
         // SAFETY: the socket is ours; stage 0 sees EOF and returns.
         unsafe { libc::close(sock.raw()) };
         wait_for_start(plan)?;
-        hooks::run_all(&plan.start_container_hooks, &state)?;
+        hooks::run_all(&plan.start_container_hooks, &with_status(&state, "created"))?;
     }
     Err(process::exec(&exe, plan))
 }
@@ -94,6 +94,18 @@ fn join_session_keyring(name: &str) -> Result<(), InitError> {
         }
     }
     Ok(())
+}
+
+/// The state JSON with another status: startContainer hooks see "created"
+/// (the state stage 0 sent was taken while "creating").
+fn with_status(state: &str, status: &str) -> String {
+    match serde_json::from_str::<serde_json::Value>(state) {
+        Ok(mut v) if v.is_object() => {
+            v["status"] = serde_json::Value::from(status);
+            v.to_string()
+        }
+        _ => state.to_string(),
+    }
 }
 
 fn load_seccomp(plan: &Plan) -> Result<Option<OwnedFd>, InitError> {

@@ -77,3 +77,16 @@ fn symlink(dir: &OwnedFd, target: &str, name: &str, replace: bool) -> Result<(),
     }
     Ok(())
 }
+
+/// A symlink at a container path (parents created in the rootfs).
+pub fn symlink_in_root(root: &OwnedFd, path: &str, target: &str) -> Result<(), SysError> {
+    let (parent, name) = split(path);
+    let pfd = mkdir_all(root, parent, 0o755)?;
+    let t = CString::new(target).map_err(|_| SysError::new("symlinkat", path, nix::errno::Errno::EINVAL))?;
+    let n = CString::new(name).map_err(|_| SysError::new("symlinkat", path, nix::errno::Errno::EINVAL))?;
+    // SAFETY: dir fd and C strings.
+    if unsafe { libc::symlinkat(t.as_ptr(), pfd.as_raw_fd(), n.as_ptr()) } < 0 && nix::errno::Errno::last() != nix::errno::Errno::EEXIST {
+        return Err(SysError::last("symlinkat", path));
+    }
+    Ok(())
+}

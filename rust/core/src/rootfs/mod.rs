@@ -45,6 +45,10 @@ pub fn prepare(rootfs: &Rootfs, cwd: &str) -> Result<RootFd, InitError> {
     for m in &rootfs.mounts {
         mount::mount_one(&root, m, &rootfs.mount_label)?;
     }
+    for l in &rootfs.symlinks {
+        devices::symlink_in_root(&root, &l.path, &l.target)
+            .map_err(|e| InitError::sys(&l.field, format!("symlink {} -> {}", l.path, l.target), e))?;
+    }
     // As runc: /dev is only populated when the config mounts a /dev.
     if rootfs.mounts.iter().any(|m| m.destination.trim_end_matches('/') == "/dev") {
         devices::create_devices(&root, rootfs)?;

@@ -51,6 +51,11 @@ fn describe(m: &Mount, flags: u64) -> String {
 pub fn mount_one(root: &OwnedFd, m: &Mount, mount_label: &str) -> Result<(), InitError> {
     let field = m.field.as_str();
     let sys = |flags: u64| move |e: SysError| InitError::sys(field, describe(m, flags), e);
+    if m.flags & libc::MS_REMOUNT as u64 != 0 {
+        let mounted = open_in_root(root, &m.destination, libc::O_PATH)
+            .map_err(|e| InitError::sys(format!("{field}.destination"), format!("open {}", m.destination), e))?;
+        return mount(None, &fd_path(&mounted), None, m.flags, None).map_err(sys(m.flags));
+    }
     let is_bind = m.flags & MS_BIND != 0 || m.fstype == "bind";
     let target = if is_bind && m.dest_is_file { touch(root, &m.destination) } else { mkdir_all(root, &m.destination, 0o755) }
         .map_err(|e| InitError::sys(format!("{field}.destination"), format!("create mount destination {}", m.destination), e))?;
