@@ -6,13 +6,15 @@ fixture (engines.py) starts a containerd of its own and imports the busybox
 OCI archive the tests write."""
 from __future__ import annotations
 
+import os
 import subprocess
 import time
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
-from engines import IMAGE, Containerd, containerd, processes_mentioning  # noqa: F401
+from engines import CGROUP_ROOT, IMAGE, Containerd, containerd, processes_mentioning  # noqa: F401
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -247,3 +249,37 @@ def test_task_pause_resume(containerd: Containerd, task: str) -> None:
     _wait_status(containerd, task, "RUNNING")
     cmds = containerd.wrapper.commands(task)
     assert "pause" in cmds and "resume" in cmds, cmds
+
+
+def test_run_config_features(containerd: Containerd, tmp_path: Path) -> None:
+    """What ctr puts in config.json reaches the container: env, cwd, a bind
+    mount, a read-only rootfs, a dropped capability, the default seccomp profile."""
+    (tmp_path / "in").write_text("from host\n")
+    script = ('echo "$FOO $(pwd)"; cat /data/in; echo out > /data/out; '
+              "touch /x 2>/dev/null && echo writable || echo read-only; "
+              "grep -E '^(CapBnd|Seccomp):' /proc/self/status")
+    r = containerd(*containerd.run_args(
+        "--rm", "--env", "FOO=bar", "--cwd", "/tmp", "--read-only", "--seccomp",
+        "--mount", f"type=bind,src={tmp_path},dst=/data,options=rbind:rw", "--cap-drop", "CAP_CHOWN",
+        IMAGE, _id(), "sh", "-c", script))
+    assert r.rc == 0, r
+    lines = r.out.splitlines()
+    assert lines[:3] == ["bar /tmp", "from host", "read-only"], r
+    status = dict(line.split(":\t") for line in lines[3:])
+    assert not int(status["CapBnd"], 16) & (1 << 0), status  # CAP_CHOWN is bit 0
+    assert status["Seccomp"] == "2", status  # filter mode
+    assert (tmp_path / "out").read_text() == "out\n"
+
+
+def test_run_memory_limit(containerd: Containerd) -> None:
+    """ctr's default spec has no cgroup mount: read the limit from the host,
+    in the cgroup ctr asks for (/<namespace>/<id>)."""
+    if not os.path.isdir(f"{CGROUP_ROOT}/memory"):
+        pytest.skip("no cgroup v1 memory hierarchy (the check reads memory.limit_in_bytes)")
+    cid = _id()
+    try:
+        containerd.ok(*containerd.run_args("-d", "--memory-limit", str(64 << 20), IMAGE, cid, "sleep", "1000"))
+        limit = Path(f"{CGROUP_ROOT}/memory/{containerd.namespace}/{cid}/memory.limit_in_bytes")
+        assert limit.read_text() == f"{64 << 20}\n"
+    finally:
+        _remove(containerd, cid)
