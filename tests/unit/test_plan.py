@@ -217,9 +217,11 @@ def test_plan_cgroup_mount_expanded(tmp_path: Path) -> None:
     cfg = _config(tmp_path, mounts=[{"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
                                      "options": ["ro"]}])
     ms = P.build_create_plan(cfg, str(tmp_path), cgroup_manager=_FakeCgroups())["rootfs"]["mounts"]
-    assert [m["destination"] for m in ms] == ["/sys/fs/cgroup", "/sys/fs/cgroup/memory"]
+    # tmpfs, the hierarchy, then the tmpfs remounted read-only (config "ro").
+    assert [m["destination"] for m in ms] == ["/sys/fs/cgroup", "/sys/fs/cgroup/memory", "/sys/fs/cgroup"]
     assert all(m["field"] == "mounts[0]" for m in ms)
     assert ms[1]["flags"] & P.MS_RDONLY
+    assert ms[2]["flags"] & P.MS_REMOUNT and ms[2]["flags"] & P.MS_RDONLY
 
 
 # ---------------------------------------------------------------- the sync contract (spawn.py <-> sync.rs)
