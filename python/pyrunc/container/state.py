@@ -5,32 +5,37 @@ The root is made 0700 and each container dir 0711, as runc does. state.json is
 written to a temporary file, fsynced and renamed, so readers (``state``,
 ``list``) never see half a file and need no lock; commands that change a
 container take an exclusive flock on its directory for their whole run.
+
+Every lifecycle command imports this module, so it stays free of dataclasses,
+typing, re and contextlib (their imports cost more than the command's work).
 """
 from __future__ import annotations
 
-import contextlib
-import dataclasses
 import fcntl
 import json
 import os
-import pwd
-import re
 import time
-from collections.abc import Iterator
-from typing import Any
 
 from pyrunc.container.status import Status
 from pyrunc.errors import ContainerExists, ContainerNotExist, PyruncError, StateError
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
+
 STATE_FILE = "state.json"
 FIFO_FILE = "exec.fifo"
 
-# runc's container id rule; "." and ".." are also refused.
-_ID_RE = re.compile(r"^[\w+.-]+$", re.ASCII)
+# runc's container id rule (``^[\w+-\.]+$``); "." and ".." are also refused.
+_ID_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_+-.")
+
+
+def _id_ok(cid: str) -> bool:
+    return bool(cid) and _ID_CHARS.issuperset(cid)
 
 
 def validate_id(cid: str) -> None:
-    if not cid or not _ID_RE.match(cid) or cid in (".", ".."):
+    if not _id_ok(cid) or cid in (".", ".."):
         raise PyruncError("invalid container ID format")
 
 
@@ -84,35 +89,93 @@ def proc_start_time(pid: int) -> int | None:
     return int(rest[19])
 
 
-@dataclasses.dataclass
+# ContainerState's fields and defaults (a factory for the mutable ones), in order.
+_FIELDS: tuple[tuple[str, Any], ...] = (
+    ("id", None),
+    ("bundle", None),
+    ("rootfs", None),
+    ("created", None),
+    ("oci_version", ""),
+    ("status", Status.CREATING.value),
+    ("init_pid", 0),
+    ("init_start", 0),
+    ("annotations", dict),
+    ("cgroup", dict),
+    ("systemd_cgroup", False),
+    ("rootless", False),
+    ("config_path", ""),
+    # The validated config.json as a dict (hooks, namespaces for exec ...).
+    ("config", dict),
+    # The uid that made the container (runc lists the state dir's owner).
+    ("owner_uid", 0),
+)
+_NAMES = frozenset(n for n, _ in _FIELDS)
+
+
 class ContainerState:
-    """What state.json holds: everything later commands need."""
+    """What state.json holds: everything later commands need. Arguments by
+    keyword (or by position, in _FIELDS order); id, bundle, rootfs and created
+    are required. A plain class: a dataclass costs the dataclasses import."""
+
+    __slots__ = tuple(n for n, _ in _FIELDS)
 
     id: str
     bundle: str
     rootfs: str
     created: str
-    oci_version: str = ""
-    status: str = Status.CREATING.value
-    init_pid: int = 0
-    init_start: int = 0
-    annotations: dict[str, str] = dataclasses.field(default_factory=dict)
-    cgroup: dict[str, Any] = dataclasses.field(default_factory=dict)
-    systemd_cgroup: bool = False
-    rootless: bool = False
-    config_path: str = ""
-    # The validated config.json as a dict (hooks, namespaces for exec ...).
-    config: dict[str, Any] = dataclasses.field(default_factory=dict)
-    # The uid that made the container (runc lists the state dir's owner).
-    owner_uid: int = 0
+    oci_version: str
+    status: str
+    init_pid: int
+    init_start: int
+    annotations: dict[str, str]
+    cgroup: dict[str, Any]
+    systemd_cgroup: bool
+    rootless: bool
+    config_path: str
+    config: dict[str, Any]
+    owner_uid: int
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        if len(args) > len(_FIELDS):
+            raise TypeError(f"ContainerState takes at most {len(_FIELDS)} positional arguments")
+        for (name, _), value in zip(_FIELDS, args):
+            if name in kwargs:
+                raise TypeError(f"ContainerState got multiple values for argument {name!r}")
+            kwargs[name] = value
+        unknown = set(kwargs) - _NAMES
+        if unknown:
+            raise TypeError(f"ContainerState got unexpected arguments {sorted(unknown)}")
+        for name, default in _FIELDS:
+            if name in kwargs:
+                value = kwargs[name]
+            elif default is None:
+                raise TypeError(f"ContainerState missing required argument {name!r}")
+            else:
+                value = default() if default is dict else default
+            setattr(self, name, value)
+
+    def __repr__(self) -> str:
+        return "ContainerState(" + ", ".join(f"{n}={getattr(self, n)!r}" for n, _ in _FIELDS) + ")"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, ContainerState):
+            return NotImplemented
+        return all(getattr(self, n) == getattr(other, n) for n, _ in _FIELDS)
+
+    __hash__ = None  # type: ignore[assignment]
 
     def to_dict(self) -> dict[str, Any]:
-        return dataclasses.asdict(self)
+        """A deep copy, as dataclasses.asdict made (callers may change it)."""
+        import copy
+
+        return copy.deepcopy(self._fields())
+
+    def _fields(self) -> dict[str, Any]:
+        return {n: getattr(self, n) for n, _ in _FIELDS}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> ContainerState:
-        names = {f.name for f in dataclasses.fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
+        return cls(**{k: v for k, v in d.items() if k in _NAMES})
 
     def init_alive(self) -> bool:
         """True when the recorded init is still that process (not a reused pid)."""
@@ -175,21 +238,10 @@ class StateDir:
             raise exists_error(self.id) from None
         os.chmod(self.path, 0o711)  # not subject to the umask, as runc
 
-    @contextlib.contextmanager
-    def lock(self) -> Iterator[None]:
-        """Exclusive flock on the dir, held by commands that change the container.
-        A killed holder releases it with its fds."""
-        try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-        except FileNotFoundError:
-            raise ContainerNotExist() from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX)
-            self._lock_fd = fd
-            yield
-        finally:
-            self._lock_fd = None
-            os.close(fd)
+    def lock(self) -> _Lock:
+        """Exclusive flock on the dir, held by commands that change the container
+        (``with sd.lock(): ...``). A killed holder releases it with its fds."""
+        return _Lock(self)
 
     def try_lock_free(self) -> bool:
         """True when nobody holds the lock (used to spot a create that died)."""
@@ -220,7 +272,7 @@ class StateDir:
             raise StateError(f"{self.state_file}: invalid state: {e}") from None
 
     def save(self, st: ContainerState) -> None:
-        atomic_write(self.state_file, json.dumps(st.to_dict()).encode())
+        atomic_write(self.state_file, json.dumps(st._fields()).encode())
 
     def remove(self) -> None:
         """Remove the dir and what it holds (state.json, exec.fifo, tmp files)."""
@@ -229,13 +281,19 @@ class StateDir:
         except FileNotFoundError:
             return
         for n in names:
-            with contextlib.suppress(FileNotFoundError):
+            try:
                 os.unlink(os.path.join(self.path, n))
-        with contextlib.suppress(FileNotFoundError):
+            except FileNotFoundError:
+                pass
+        try:
             os.rmdir(self.path)
+        except FileNotFoundError:
+            pass
 
     def owner(self) -> str:
         """The user name of the dir's owner, ``#UID`` when unknown (runc's list)."""
+        import pwd
+
         try:
             uid = os.stat(self.path).st_uid
         except OSError:
@@ -246,12 +304,38 @@ class StateDir:
             return f"#{uid}"
 
 
+class _Lock:
+    """What StateDir.lock() returns (contextlib would cost an import)."""
+
+    __slots__ = ("fd", "sd")
+
+    def __init__(self, sd: StateDir) -> None:
+        self.sd = sd
+        self.fd = -1
+
+    def __enter__(self) -> None:
+        try:
+            self.fd = os.open(self.sd.path, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except FileNotFoundError:
+            raise ContainerNotExist() from None
+        try:
+            fcntl.flock(self.fd, fcntl.LOCK_EX)
+        except BaseException:
+            os.close(self.fd)
+            raise
+        self.sd._lock_fd = self.fd
+
+    def __exit__(self, *exc: object) -> None:
+        self.sd._lock_fd = None
+        os.close(self.fd)
+
+
 def list_ids(root: str) -> list[str]:
     try:
         names = sorted(os.listdir(root))
     except FileNotFoundError:
         return []
-    return [n for n in names if os.path.isdir(os.path.join(root, n)) and _ID_RE.match(n)]
+    return [n for n in names if os.path.isdir(os.path.join(root, n)) and _id_ok(n)]
 
 
 def current_status(sd: StateDir, st: ContainerState, frozen: bool | None = None) -> Status:
