@@ -16,14 +16,17 @@ what ``to_state`` stores, so later commands run from any cgroup find them.
 from __future__ import annotations
 
 import os
-from typing import Any
 
-from pyrunc.cgroups import common, systemd
+from pyrunc.cgroups import common
 from pyrunc.cgroups.base import Manager
 from pyrunc.cgroups.common import clean_path
 from pyrunc.cgroups.v1 import V1Manager, detect, resolve_paths
 from pyrunc.cgroups.v2 import V2Manager, resolve_path
 from pyrunc.errors import CgroupError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 DEFAULT_ROOT = "/sys/fs/cgroup"
 
@@ -52,6 +55,8 @@ def new_manager(cgroups_path: str | None, container_id: str, *, systemd: bool = 
     """The manager for a new container. ``root`` is where the cgroup
     filesystems are mounted (unit tests point it at a fake tree)."""
     if systemd:
+        from pyrunc.cgroups import systemd as systemd_mod
+
         # validates the path first, so a malformed one is reported as such
         systemd_mod.parse(cgroups_path, container_id)
         systemd_mod.check_available()
@@ -64,9 +69,6 @@ def new_manager(cgroups_path: str | None, container_id: str, *, systemd: bool = 
     if not hs:
         raise CgroupError(f"no cgroup hierarchy is mounted under `{root}`")
     return V1Manager(container_id, cgroups_path, root, rootless, hs, resolve_paths(hs, inner))
-
-
-systemd_mod = systemd
 
 
 def from_state(d: dict[str, Any]) -> Manager:

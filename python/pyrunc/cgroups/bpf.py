@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ctypes
 import os
-import platform
 import struct
 from collections.abc import Sequence
 
@@ -29,9 +28,9 @@ BPF_F_ALLOW_MULTI = 2
 
 
 def _bpf(cmd: int, attr: bytes) -> int:
-    nr = _SYS_BPF.get(platform.machine())
+    nr = _SYS_BPF.get(os.uname().machine)
     if nr is None:
-        raise OSError(38, f"bpf(2) syscall number unknown on {platform.machine()}")
+        raise OSError(38, f"bpf(2) syscall number unknown on {os.uname().machine}")
     libc = ctypes.CDLL(None, use_errno=True)
     buf = ctypes.create_string_buffer(attr, len(attr))
     ret = libc.syscall(ctypes.c_long(nr), ctypes.c_int(cmd), buf, ctypes.c_uint(len(attr)))
@@ -88,6 +87,6 @@ def attach_device_filter(cgroup_dir: str, prog: Sequence[devices.Insn]) -> None:
 
 def supported() -> str | None:
     """None when bpf(2) can be used, else why not."""
-    if platform.machine() not in _SYS_BPF:
-        return f"unsupported architecture {platform.machine()}"
+    if os.uname().machine not in _SYS_BPF:
+        return f"unsupported architecture {os.uname().machine}"
     return None

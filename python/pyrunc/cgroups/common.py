@@ -9,17 +9,17 @@ tmp_path).
 from __future__ import annotations
 
 import errno
-import logging
 import os
 import posixpath
-import re
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 from pyrunc.errors import CgroupError
 
-log = logging.getLogger("pyrunc.cgroups")
+# Every lifecycle command reads its cgroup (paused?): logging, re,
+# dataclasses and typing load only when used.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 PROC_SELF_CGROUP = "/proc/self/cgroup"
 PROC_SELF_MOUNTINFO = "/proc/self/mountinfo"
@@ -32,19 +32,23 @@ _warned: set = set()
 def warn_once(key: str, msg: str) -> None:
     if key not in _warned:
         _warned.add(key)
-        log.warning(msg)
+        import logging
+
+        logging.getLogger("pyrunc.cgroups").warning(msg)
 
 
 # --- resources accessor -----------------------------------------------------
 
-_CAMEL1 = re.compile(r"(.)([A-Z][a-z]+)")
-_CAMEL2 = re.compile(r"([a-z0-9])([A-Z])")
+_CAMEL1 = r"(.)([A-Z][a-z]+)"
+_CAMEL2 = r"([a-z0-9])([A-Z])"
 
 
 def snake(name: str) -> str:
     """JSON key -> model attribute: disableOOMKiller -> disable_oom_killer,
     throttleReadIOPSDevice -> throttle_read_iops_device, classID -> class_id."""
-    return _CAMEL2.sub(r"\1_\2", _CAMEL1.sub(r"\1_\2", name)).lower()
+    import re
+
+    return re.sub(_CAMEL2, r"\1_\2", re.sub(_CAMEL1, r"\1_\2", name)).lower()
 
 
 def get(obj: Any, key: str) -> Any:
@@ -237,6 +241,8 @@ def parse_mountinfo(path: str | None = None) -> list[dict[str, str]]:
 
 
 def _unescape(s: str) -> str:
+    import re
+
     return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), s)
 
 
@@ -259,13 +265,25 @@ def own_cgroups(path: str | None = None) -> dict[str, str]:
     return out
 
 
-@dataclass
 class Hierarchy:
     """One v1 hierarchy: where it is mounted and which subsystems it holds."""
 
-    mountpoint: str
-    subsystems: list[str] = field(default_factory=list)
-    root: str = "/"
+    __slots__ = ("mountpoint", "root", "subsystems")
+
+    def __init__(self, mountpoint: str, subsystems: list[str] | None = None, root: str = "/") -> None:
+        self.mountpoint = mountpoint
+        self.subsystems = [] if subsystems is None else subsystems
+        self.root = root
+
+    def __repr__(self) -> str:
+        return f"Hierarchy(mountpoint={self.mountpoint!r}, subsystems={self.subsystems!r}, root={self.root!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Hierarchy):
+            return NotImplemented
+        return (self.mountpoint, self.subsystems, self.root) == (other.mountpoint, other.subsystems, other.root)
+
+    __hash__ = None  # type: ignore[assignment]
 
     @property
     def name(self) -> str:

@@ -11,13 +11,17 @@ from __future__ import annotations
 import errno
 import os
 import posixpath
-from typing import Any
 
-from pyrunc.cgroups import common, devices
+from pyrunc.cgroups import common
 from pyrunc.cgroups.base import Manager
 from pyrunc.cgroups.common import Hierarchy, read, read_opt, warn_once, write
-from pyrunc.cgroups.v1_set import set_all
 from pyrunc.errors import CgroupError
+
+# Limits and device rules load with apply(): state, start, kill and delete
+# only need the paths.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 KNOWN = {
     "cpuset", "cpu", "cpuacct", "blkio", "memory", "devices", "freezer", "net_cls", "perf_event",
@@ -147,6 +151,8 @@ class V1Manager(Manager):
     # -- resources ---------------------------------------------------------------------
     def apply(self, resources: Any, *, devices: bool = True) -> None:
         try:
+            from pyrunc.cgroups.v1_set import set_all
+
             set_all(self.paths, resources)
             if devices:
                 self._set_devices(common.get(resources, "devices") or [])
@@ -156,6 +162,8 @@ class V1Manager(Manager):
             raise
 
     def _set_devices(self, spec_devices: list[Any]) -> None:
+        from pyrunc.cgroups import devices
+
         d = self.paths.get("devices")
         rules = devices.container_rules(spec_devices)
         if d is None:

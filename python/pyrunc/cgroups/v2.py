@@ -13,13 +13,17 @@ import errno
 import os
 import posixpath
 import signal
-from typing import Any
 
-from pyrunc.cgroups import bpf, common, devices
+from pyrunc.cgroups import common
 from pyrunc.cgroups.base import Manager
 from pyrunc.cgroups.common import read_opt, warn_once, write
-from pyrunc.cgroups.v2_set import set_all
 from pyrunc.errors import CgroupError
+
+# Limits, device rules and BPF load with apply(): state, start, kill and
+# delete only need the path.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 MS_BIND, MS_REC = 0x1000, 0x4000
 
@@ -99,11 +103,15 @@ class V2Manager(Manager):
                 raise CgroupError("linux.resources: cannot set limits: rootless and the cgroup is "
                                   "not delegated to this user")
             return
+        from pyrunc.cgroups.v2_set import set_all
+
         set_all(self.path, resources)
         if devices:
             self._set_devices(common.get(resources, "devices") or [])
 
     def _set_devices(self, spec_devices: list[Any]) -> None:
+        from pyrunc.cgroups import bpf, devices
+
         rules = devices.container_rules(spec_devices)
         why = bpf.supported()
         if why is None:
