@@ -53,16 +53,59 @@ def write_id_maps(
     *,
     rootless: bool | None = None,
 ) -> None:
-    """setgroups first: an unprivileged writer of gid_map must deny setgroups(2)
-    (user_namespaces(7), since Linux 3.19); root keeps it allowed, as runc does."""
+    """Write the maps of the user namespace of ``pid``.
+
+    Root writes any map itself and leaves setgroups allowed, as runc does.
+    A non-root caller can only map its own single id itself, after denying
+    setgroups(2) (user_namespaces(7), since Linux 3.19); anything more (other
+    ids, several ranges) goes through the setuid helpers newuidmap and
+    newgidmap, which check /etc/subuid and /etc/subgid (runc does the same)."""
     if rootless is None:
         rootless = os.geteuid() != 0
-    if rootless and os.path.exists(f"/proc/{pid}/setgroups"):
+    if not rootless:
+        if uid_mappings:
+            _write(pid, "uid_map", format_map(uid_mappings), "linux.uidMappings")
+        if gid_mappings:
+            _write(pid, "gid_map", format_map(gid_mappings), "linux.gidMappings")
+        return
+    helper_uid = bool(uid_mappings) and not _only_self(uid_mappings, os.geteuid())
+    helper_gid = bool(gid_mappings) and not _only_self(gid_mappings, os.getegid())
+    if not helper_gid and os.path.exists(f"/proc/{pid}/setgroups"):
         _write(pid, "setgroups", "deny", "linux.gidMappings")
-    if uid_mappings:
+    if helper_uid:
+        _run_helper("newuidmap", pid, uid_mappings, "linux.uidMappings")
+    elif uid_mappings:
         _write(pid, "uid_map", format_map(uid_mappings), "linux.uidMappings")
-    if gid_mappings:
+    if helper_gid:
+        _run_helper("newgidmap", pid, gid_mappings, "linux.gidMappings")
+    elif gid_mappings:
         _write(pid, "gid_map", format_map(gid_mappings), "linux.gidMappings")
+
+
+def _only_self(mappings: Sequence[Any], own: int) -> bool:
+    """The one map an unprivileged process may write: its own id, size 1."""
+    return len(mappings) == 1 and _get(mappings[0], "host_id", "hostID") == own and \
+        _get(mappings[0], "size", "size") == 1
+
+
+def _run_helper(name: str, pid: int, mappings: Sequence[Any], field: str) -> None:
+    """``newuidmap PID cid hid size ...``: shadow's setuid helper."""
+    import shutil
+    import subprocess
+
+    path = shutil.which(name) or next((p for p in (f"/usr/bin/{name}", f"/bin/{name}") if os.path.exists(p)), None)
+    if path is None:
+        raise SyscallError("execve", errno.ENOENT,
+                           f"{name} not found: a rootless user namespace with more than the caller's own id "
+                           "needs it (package uidmap)", field, "stage0")
+    args = [str(pid)]
+    for m in mappings:
+        args += [str(_get(m, "container_id", "containerID")), str(_get(m, "host_id", "hostID")),
+                 str(_get(m, "size", "size"))]
+    r = subprocess.run([path, *args], stdin=subprocess.DEVNULL, capture_output=True, text=True, check=False)
+    if r.returncode != 0:
+        raise SyscallError(name, errno.EPERM, f"{name} {' '.join(args)}: exit status {r.returncode}: "
+                           f"{r.stderr.strip()}", field, "stage0")
 
 
 # --------------------------------------------------------------------------- idmapped mounts
