@@ -5,8 +5,10 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # podman (pulls conmon) and containerd (ctr, containerd-shim-runc-v2) drive pyrunc in
-# tests/integration/test_{podman,containerd}.py.
-packages=(busybox-static runc crun iproute2 procps psmisc python3-venv podman containerd)
+# tests/integration/test_{podman,containerd}.py; uidmap (newuidmap/newgidmap) maps
+# /etc/subuid ranges for rootless containers (tests/integration/test_rootless.py);
+# gcc builds the static syscall payload of tests/integration/test_seccomp.py.
+packages=(busybox-static runc crun iproute2 procps psmisc python3-venv podman containerd uidmap gcc libc6-dev)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
