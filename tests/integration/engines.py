@@ -7,6 +7,10 @@ archive written by hand. Engines exec the runtime by path, so a tiny ``pyrunc``
 shell wrapper execs this interpreter's pyrunc (or ``$PYRUNC_RUNTIME``, to check
 the tests against runc) and logs every command line it gets: tests assert the
 engine really went through it.
+
+Everything lives in temp dirs except what these engine versions hard-code:
+containerd 1.6's shim sockets (/run/containerd/s, removed with the shims) and
+podman's blob info cache (/var/lib/containers/cache).
 """
 from __future__ import annotations
 
