@@ -329,3 +329,29 @@ def test_exec_preserve_fds(podman: Podman, detached: str) -> None:
     assert (proc.returncode, proc.stdout) == (0, b"fd three\n"), proc
     execs = [w for w in podman.wrapper.parsed(_inspect(podman, detached)["Id"]) if w[0] == "exec"]
     assert "--preserve-fds" in execs[-1], execs
+
+
+def _host_status(key: str) -> str:
+    with open("/proc/self/status") as f:
+        return next(line.split(":\t")[1].strip() for line in f if line.startswith(key + ":"))
+
+
+def test_run_privileged(podman: Podman) -> None:
+    """--privileged: every capability the host has, no seccomp filter, the host's devices."""
+    r = podman(*podman.run_args("--rm", "--privileged", IMAGE, "sh", "-c",
+                                "grep -E '^(CapEff|Seccomp):' /proc/self/status; ls /dev"))
+    assert r.rc == 0, r
+    lines = r.out.splitlines()
+    assert lines[0].split(":\t")[1] == _host_status("CapBnd"), r
+    assert lines[1] == "Seccomp:\t0", r
+    host_devs = {d for d in os.listdir("/dev") if d.startswith(("tty", "loop", "vd", "sd", "nvme"))}
+    assert host_devs <= set(lines[2:]), host_devs - set(lines[2:])
+
+
+def test_run_host_namespaces(podman: Podman) -> None:
+    """--pid/--uts/--ipc host: the runtime joins (does not create) those namespaces."""
+    r = podman(*podman.run_args("--rm", "--pid", "host", "--uts", "host", "--ipc", "host", IMAGE, "sh", "-c",
+                                f"hostname; test -d /proc/{os.getpid()} && echo sees-host-pids; "
+                                "readlink /proc/self/ns/ipc"))
+    assert r.rc == 0, r
+    assert r.out.splitlines() == [os.uname().nodename, "sees-host-pids", os.readlink("/proc/self/ns/ipc")], r
