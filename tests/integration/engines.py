@@ -267,7 +267,7 @@ def clean_up(base: Path, cgroup_name: str, problems: list[str], keeps: tuple[str
     leftover_cgroups = []
     # A container whose engine lost track of it (say a failed start) is found
     # by its cgroup: kill what is inside before removing it.
-    stray = set()
+    stray: set[int] = set()
     for c in cgroup_dirs(cgroup_name):
         for dirpath, _dirs, files in os.walk(c):
             if "cgroup.procs" in files:

@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from engines import CGROUP_ROOT, IMAGE, Containerd, containerd, processes_mentioning  # noqa: F401
@@ -38,7 +39,7 @@ def _wait_status(cd: Containerd, cid: str, status: str, timeout: float = 20) -> 
         time.sleep(0.1)
 
 
-def _talk(child: pexpect.spawn) -> None:
+def _talk(child: Any) -> None:
     """Prompt, a pts, the size ctr sets, exit 3. ctr sends the window size only
     after the runtime's ``start`` (or ``exec``) returns, so the shell may be up
     before it: ask again until the size is there."""

@@ -11,6 +11,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from engines import CGROUP_ROOT, IMAGE, Podman, podman, processes_mentioning  # noqa: F401
@@ -157,12 +158,12 @@ def test_exec_detached(podman: Podman, detached: str) -> None:
     assert r.out == "done\n", r
 
 
-def _spawn(podman: Podman, *args: str) -> pexpect.spawn:
+def _spawn(podman: Podman, *args: str) -> Any:
     return pexpect.spawn(podman.spawn_argv()[0], podman.spawn_argv(*args)[1:], env=podman.env,
                          dimensions=(24, 80), timeout=30, encoding="utf-8")
 
 
-def _shell_talk(child: pexpect.spawn) -> None:
+def _shell_talk(child: Any) -> None:
     """Prompt, tty, size, resize, exit 3."""
     child.expect(r"# ")
     child.sendline("tty; stty size")
