@@ -275,12 +275,15 @@ def test_run_config_features(containerd: Containerd, tmp_path: Path) -> None:
 def test_run_memory_limit(containerd: Containerd) -> None:
     """ctr's default spec has no cgroup mount: read the limit from the host,
     in the cgroup ctr asks for (/<namespace>/<id>)."""
-    if not os.path.isdir(f"{CGROUP_ROOT}/memory"):
-        pytest.skip("no cgroup v1 memory hierarchy (the check reads memory.limit_in_bytes)")
+    if os.path.exists(f"{CGROUP_ROOT}/cgroup.controllers"):
+        limit_file = f"{CGROUP_ROOT}/{containerd.namespace}/{{cid}}/memory.max"
+    elif os.path.isdir(f"{CGROUP_ROOT}/memory"):
+        limit_file = f"{CGROUP_ROOT}/memory/{containerd.namespace}/{{cid}}/memory.limit_in_bytes"
+    else:
+        pytest.skip("neither cgroup v2 nor a v1 memory hierarchy at /sys/fs/cgroup")
     cid = _id()
     try:
         containerd.ok(*containerd.run_args("-d", "--memory-limit", str(64 << 20), IMAGE, cid, "sleep", "1000"))
-        limit = Path(f"{CGROUP_ROOT}/memory/{containerd.namespace}/{cid}/memory.limit_in_bytes")
-        assert limit.read_text() == f"{64 << 20}\n"
+        assert Path(limit_file.format(cid=cid)).read_text() == f"{64 << 20}\n"
     finally:
         _remove(containerd, cid)
