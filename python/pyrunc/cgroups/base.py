@@ -72,6 +72,17 @@ class Manager:
     def path_for(self, controller: str) -> str | None:
         raise NotImplementedError
 
+    def creatable(self, path: str) -> bool:
+        """Whether create() can make (or find) ``path``: a rootless caller
+        without a delegated cgroup cannot, and its container stays in the
+        caller's cgroup, so there is nothing of its own to bind (runc)."""
+        if not self.rootless or os.path.isdir(path):
+            return True
+        parent = os.path.dirname(path)
+        while parent and not os.path.isdir(parent):
+            parent = os.path.dirname(parent)
+        return bool(parent) and os.access(parent, os.W_OK)
+
     def mounts_for_container(self, cgroupns: bool, flags: int = 0) -> list[dict[str, Any]]:
         raise NotImplementedError
 

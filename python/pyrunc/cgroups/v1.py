@@ -241,7 +241,7 @@ class V1Manager(Manager):
         }]
         for h in self.hierarchies:
             d = self.paths.get(h.subsystems[0])
-            if d is None:
+            if d is None or not (cgroupns or self.creatable(d)):
                 continue
             dest = "/sys/fs/cgroup/" + h.name
             if cgroupns:

@@ -182,6 +182,8 @@ class V2Manager(Manager):
         if cgroupns:
             return [{"destination": "/sys/fs/cgroup", "source": "cgroup", "fstype": "cgroup2",
                      "flags": flags & ~(MS_BIND | MS_REC), "data": ""}]
+        if not self.creatable(self.path):
+            return []  # rootless, not delegated: no cgroup of its own to show
         return [{"destination": "/sys/fs/cgroup", "source": self.path, "fstype": "bind",
                  "flags": flags | MS_BIND | MS_REC, "data": ""}]
 
