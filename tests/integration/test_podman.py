@@ -356,3 +356,17 @@ def test_run_host_namespaces(podman: Podman) -> None:
                                 "readlink /proc/self/ns/ipc"))
     assert r.rc == 0, r
     assert r.out.splitlines() == [os.uname().nodename, "sees-host-pids", os.readlink("/proc/self/ns/ipc")], r
+
+
+def test_run_user_groups_ulimits(podman: Podman) -> None:
+    # --ulimit replaces the configured defaults: nproc must stay under this host's hard limit too.
+    r = podman(*podman.run_args("--rm", "--user", "1000:1000", "--group-add", "5", "--ulimit", "nofile=100:200",
+                                "--ulimit", "nproc=100:100", IMAGE, "sh", "-c",
+                                "id -u; id -G; ulimit -n; ulimit -Hn; ulimit -u"))
+    assert (r.rc, r.out.split()) == (0, ["1000", "1000", "5", "100", "200", "100"]), r
+
+
+def test_run_tty_without_stdin(podman: Podman) -> None:
+    r = podman(*podman.run_args("--rm", "-t", IMAGE, "sh", "-c", "tty; exit 4"))
+    assert r.rc == 4, r
+    assert r.out.startswith("/dev/pts/"), r
