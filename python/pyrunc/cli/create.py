@@ -1,11 +1,13 @@
 """``pyrunc create``: set up a container from a bundle, stopped before its process runs."""
 from __future__ import annotations
 
-from typing import Any
-
 from pyrunc.cli.command import command
 from pyrunc.cli.context import GlobalOptions, call, validate_id
 from pyrunc.cli.options import absolute, create_kwargs, create_options
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more than a command's own work
+    from typing import Any
 
 
 @command(

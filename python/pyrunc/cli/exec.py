@@ -8,7 +8,6 @@ as runc does, so callers can tell them from the payload's own status.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 from pyrunc.cli.command import command, flag, given_flags, option
 from pyrunc.cli.context import GlobalOptions, call, validate_id
@@ -20,6 +19,10 @@ from pyrunc.cli.options import (
     preserve_fds_option,
 )
 from pyrunc.errors import PyruncError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more than a command's own work
+    from typing import Any
 
 EXEC_FAILED_CODE = 255
 

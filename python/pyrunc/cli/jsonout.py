@@ -2,7 +2,10 @@
 from __future__ import annotations
 
 import json
-from typing import Any
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more than a command's own work
+    from typing import Any
 
 
 def go_json(obj: Any, indent: str | None = None) -> str:

@@ -3,13 +3,16 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Sequence
-from typing import Any
 
 from pyrunc.cli.command import command, flag, option
 from pyrunc.cli.context import GlobalOptions, call
 from pyrunc.cli.jsonout import go_json
 from pyrunc.errors import PyruncError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more than a command's own work
+    from collections.abc import Sequence
+    from typing import Any
 
 # runc's containerState field order; annotations only when present.
 LIST_KEYS = ("ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "annotations", "owner")

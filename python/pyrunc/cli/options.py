@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import os
-from typing import Any, Callable
 
 from pyrunc.cli.command import flag, option
 
-F = Callable[..., Any]
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more than a command's own work
+    from typing import Any, Callable
+
+    F = Callable[..., Any]
 
 
 def bundle_option(f: F) -> F:

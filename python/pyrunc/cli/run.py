@@ -1,12 +1,14 @@
 """``pyrunc run``: create and start a container; exits with its status unless detached."""
 from __future__ import annotations
 
-from typing import Any
-
 from pyrunc.cli.command import command, flag
 from pyrunc.cli.context import GlobalOptions, call, validate_id
 from pyrunc.cli.options import absolute, create_kwargs, create_options
 from pyrunc.errors import NotImplementedYet
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more than a command's own work
+    from typing import Any
 
 
 @command(

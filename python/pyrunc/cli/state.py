@@ -3,10 +3,13 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any
 
 from pyrunc.cli.command import command
 from pyrunc.cli.context import GlobalOptions, lifecycle, validate_id
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs more than a command's own work
+    from typing import Any
 
 # runc's containerState field order (annotations only when present).
 STATE_KEYS = ("ociVersion", "id", "pid", "status", "bundle", "rootfs", "created", "annotations", "owner")

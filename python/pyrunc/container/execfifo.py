@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import os
 import select
-from typing import Callable
 
 from pyrunc.errors import StateError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
 
 
 def create(path: str, uid: int = 0, gid: int = 0) -> None:

@@ -14,11 +14,15 @@ from __future__ import annotations
 import json
 import os
 import signal
-import subprocess
-from collections.abc import Mapping
-from typing import Any
 
 from pyrunc.errors import HookError, field_path
+
+# start and delete import this module for every container, with or without
+# hooks: subprocess (the cost of a whole `pyrunc state`) loads in run_hook().
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+    from typing import Any
 
 # Where each kind runs and what a failure does (runtime-spec 1.3 runtime.md):
 # a failing prestart/createRuntime/poststart hook is an error that stops the
@@ -65,6 +69,8 @@ def run_hook(hook: Mapping[str, Any], state: Mapping[str, Any], field: str) -> N
             k, _, v = item.partition("=")
             env[k] = v
     timeout = hook.get("timeout")
+    import subprocess
+
     stdin = json.dumps(state, separators=(",", ":")).encode()
     try:
         proc = subprocess.Popen(

@@ -9,13 +9,11 @@ in :mod:`status`. ``create`` undoes everything it did when any step fails.
 from __future__ import annotations
 
 import contextlib
-import ctypes
 import errno
 import os
 import signal
 import sys
 import time
-from typing import Any
 
 from pyrunc.container import execfifo, hooks
 from pyrunc.container.state import (
@@ -34,6 +32,12 @@ from pyrunc.container.status import (
     check_start,
 )
 from pyrunc.errors import ContainerNotExist, PyruncError, StateError
+
+# state, start, kill and delete run this module's import on every call:
+# typing and ctypes load only where needed.
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any
 
 PR_SET_CHILD_SUBREAPER = 36
 # How long delete waits for a SIGKILLed init to go (runc: 100 x 100ms).
@@ -408,6 +412,8 @@ class _Forwarder:
 def _set_subreaper() -> None:
     # prctl(PR_SET_CHILD_SUBREAPER): processes orphaned inside the container
     # (no own pid namespace) come back to us to be reaped (prctl(2)).
+    import ctypes
+
     libc = ctypes.CDLL(None, use_errno=True)
     if libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0:
         err = ctypes.get_errno()
