@@ -1,9 +1,11 @@
 """The OCI features document (runtime-spec features.md) for ``pyrunc features``.
 
-Only what pyrunc really does is claimed: seccomp is reported enabled only
-when the native module says it can build filters (``_native.seccomp_supported``),
-AppArmor and SELinux are reported disabled (pyrunc applies neither label),
-and namespaces/capabilities are limited to what the running kernel has.
+Only what pyrunc really does on this host is claimed: seccomp from the
+native compiler's own report (``_native.seccomp_info``), AppArmor and
+SELinux from the host (:mod:`pyrunc.lsm`), idmapped mounts from a real
+probe (open_tree + MOUNT_ATTR_IDMAP, root only: a rootless caller cannot
+make them), namespaces and capabilities from the running kernel.
+``memoryPolicy`` is left out: it is validated but not applied yet.
 """
 from __future__ import annotations
 
@@ -74,31 +76,76 @@ def _capabilities() -> list[str]:
 
 
 def _seccomp() -> dict[str, Any]:
-    supported = False
-    archs: list[str] = []
-    flags: list[str] = []
     try:
-        from pyrunc import _native
+        from pyrunc import seccomp
 
-        probe = getattr(_native, "seccomp_supported", None)
-        supported = bool(probe()) if probe else False
-        if supported:
-            archs = list(getattr(_native, "seccomp_archs", list)())
-            flags = list(getattr(_native, "seccomp_flags", list)())
+        info = seccomp.info()
     except Exception:  # noqa: BLE001 - a broken native module means "no seccomp"
-        supported = False
-    if not supported:
+        info = None
+    if not info or not info.get("enabled"):
         return {"enabled": False}
-    out: dict[str, Any] = {
-        "enabled": True,
-        "actions": list(_SECCOMP_ACTIONS),
-        "operators": list(_SECCOMP_OPERATORS),
-    }
-    if archs:
-        out["archs"] = sorted(archs)
-    out["knownFlags"] = list(_SECCOMP_FLAGS)
-    out["supportedFlags"] = sorted(flags) if flags else []
+    out: dict[str, Any] = {"enabled": True}
+    for key in ("actions", "operators", "archs"):
+        if info.get(key):
+            out[key] = list(info[key])
+    out["knownFlags"] = list(info.get("knownFlags") or _SECCOMP_FLAGS)
+    # Probed by the native module: the flags this kernel's seccomp(2) takes.
+    out["supportedFlags"] = list(info.get("supportedFlags") or [])
     return out
+
+
+def _idmap_probe_dirs() -> list[str]:
+    """The filesystems bundles and volumes usually live on: the root fs and tmpfs."""
+    return [d for d in ("/", "/dev/shm") if os.path.isdir(d)]
+
+
+def _idmap_supported() -> bool:
+    """Make a real idmapped mount (detached, never attached) on each probed
+    filesystem; true only if all of them take MOUNT_ATTR_IDMAP."""
+    if os.geteuid() != 0:
+        return False
+    try:
+        from pyrunc.container import idmap
+
+        maps = [{"containerID": 0, "hostID": 0, "size": 1}]
+        userns = idmap.userns_with_maps(maps, maps, "features")
+    except Exception:  # noqa: BLE001 - no userns, no idmapped mounts
+        return False
+    try:
+        for d in _idmap_probe_dirs():
+            try:
+                fd = idmap.idmapped_clone(d, False, False, userns, "features")
+            except Exception:  # noqa: BLE001
+                return False
+            os.close(fd)
+        return bool(_idmap_probe_dirs())
+    finally:
+        os.close(userns)
+
+
+def _commit() -> str:
+    """The git commit of a source checkout (editable installs), else "unknown"."""
+    commit = getattr(pyrunc, "__commit__", None)
+    if commit:
+        return str(commit)
+    git = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))), ".git")
+    try:
+        with open(os.path.join(git, "HEAD")) as f:
+            head = f.read().strip()
+        if not head.startswith("ref: "):
+            return head
+        ref = head[5:]
+        try:
+            with open(os.path.join(git, ref)) as f:
+                return f.read().strip()
+        except FileNotFoundError:
+            with open(os.path.join(git, "packed-refs")) as f:
+                for line in f:
+                    if line.rstrip().endswith(" " + ref):
+                        return line.split()[0]
+    except OSError:
+        pass
+    return "unknown"
 
 
 def _has_module(name: str) -> bool:
@@ -110,7 +157,8 @@ def _has_module(name: str) -> bool:
 
 def features() -> dict[str, Any]:
     """The features document, keys in the runtime-spec's order."""
-    commit = getattr(pyrunc, "__commit__", None) or "unknown"
+    from pyrunc import lsm
+
     return {
         "ociVersionMin": "1.0.0",
         "ociVersionMax": pyrunc.OCI_VERSION,
@@ -127,19 +175,23 @@ def features() -> dict[str, Any]:
                 "rdma": False,
             },
             "seccomp": _seccomp(),
-            "apparmor": {"enabled": False},
-            "selinux": {"enabled": False},
+            "apparmor": {"enabled": lsm.apparmor_enabled()},
+            "selinux": {"enabled": lsm.selinux_enabled()},
             "intelRdt": {"enabled": False},
-            "mountExtensions": {"idmap": {"enabled": False}},
+            "mountExtensions": {"idmap": {"enabled": _idmap_supported()}},
+            "netDevices": {"enabled": False},
         },
         # Go marshals maps with sorted keys; so do we, for identical output.
         "annotations": dict(
             sorted(
                 {
                     "org.opencontainers.runc.checkpoint.enabled": "false",
-                    "io.github.pyrunc.commit": commit,
+                    "io.github.pyrunc.commit": _commit(),
                     "io.github.pyrunc.version": pyrunc.__version__,
+                    "io.github.pyrunc.seccomp.library": "pyrunc (built-in)",
                 }.items()
             )
         ),
+        # pyrunc changes no behaviour on any config.json annotation.
+        "potentiallyUnsafeConfigAnnotations": [],
     }

@@ -111,7 +111,7 @@ def _run_helper(name: str, pid: int, mappings: Sequence[Any], field: str) -> Non
 # --------------------------------------------------------------------------- idmapped mounts
 
 
-def _userns_with_maps(uid_mappings: Sequence[Any], gid_mappings: Sequence[Any], field: str) -> int:
+def userns_with_maps(uid_mappings: Sequence[Any], gid_mappings: Sequence[Any], field: str) -> int:
     """An fd of a new user namespace holding these maps. A forked child
     unshares it and waits while we write its maps and open /proc/PID/ns/user;
     the namespace outlives the child through the fd (and, after
@@ -151,7 +151,7 @@ def _userns_with_maps(uid_mappings: Sequence[Any], gid_mappings: Sequence[Any], 
         os.waitpid(pid, 0)
 
 
-def _idmapped_clone(source: str, recursive_bind: bool, ridmap: bool, userns_fd: int, field: str) -> int:
+def idmapped_clone(source: str, recursive_bind: bool, ridmap: bool, userns_fd: int, field: str) -> int:
     """open_tree(OPEN_TREE_CLONE) of ``source`` with the userns's mapping on it
     (mount_setattr(MOUNT_ATTR_IDMAP), recursively for ``ridmap``)."""
     from pyrunc import low
@@ -211,8 +211,8 @@ def idmapped_mounts(plan: dict[str, Any], config: dict[str, Any], first_fd: int)
                 if key not in userns_cache:
                     userns_cache[key] = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
             elif key not in userns_cache:
-                userns_cache[key] = _userns_with_maps(uids, gids, field)
-            out.append(_idmapped_clone(item["source"], bool(item.get("flags", 0) & 0x4000), opts.ridmap,
+                userns_cache[key] = userns_with_maps(uids, gids, field)
+            out.append(idmapped_clone(item["source"], bool(item.get("flags", 0) & 0x4000), opts.ridmap,
                                        userns_cache[key], field))
             item["idmap_fd"] = first_fd + len(out) - 1
     except BaseException:
