@@ -6,8 +6,10 @@ fixture (engines.py) starts a containerd of its own and imports the busybox
 OCI archive the tests write."""
 from __future__ import annotations
 
+import io
 import os
 import subprocess
+import tarfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -15,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engines import CGROUP_ROOT, IMAGE, Containerd, containerd, processes_mentioning  # noqa: F401
+from engines import CGROUP_ROOT, IMAGE, Containerd, busybox_rootfs_tar, containerd, processes_mentioning  # noqa: F401
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -287,3 +289,39 @@ def test_run_memory_limit(containerd: Containerd) -> None:
         assert Path(limit_file.format(cid=cid)).read_text() == f"{64 << 20}\n"
     finally:
         _remove(containerd, cid)
+
+
+def _host_status(key: str) -> str:
+    with open("/proc/self/status") as f:
+        return next(line.split(":\t")[1].strip() for line in f if line.startswith(key + ":"))
+
+
+def test_run_privileged(containerd: Containerd) -> None:
+    r = containerd(*containerd.run_args("--rm", "--privileged", IMAGE, _id(), "sh", "-c",
+                                        "grep -E '^(CapEff|Seccomp):' /proc/self/status"))
+    assert (r.rc, r.out) == (0, f"CapEff:\t{_host_status('CapBnd')}\nSeccomp:\t0\n"), r
+
+
+def test_run_joins_pid_namespace(containerd: Containerd, task: str) -> None:
+    """--with-ns pid:PATH: the spec names an existing namespace to join."""
+    _wait_status(containerd, task, "RUNNING")
+    pid = next(ln.split()[1] for ln in containerd.ok("task", "ls").out.splitlines() if ln.startswith(task + " "))
+    r = containerd(*containerd.run_args("--rm", "--with-ns", f"pid:/proc/{pid}/ns/pid", IMAGE, _id(),
+                                        "cat", "/proc/1/cmdline"))
+    assert (r.rc, r.out) == (0, "sleep\x001000\x00"), r
+
+
+def test_run_unmanaged_rootfs(containerd: Containerd, tmp_path: Path) -> None:
+    """--rootfs DIR: no image, no snapshot; ctr's spec then has no PATH either."""
+    rootfs = tmp_path / "rootfs"
+    rootfs.mkdir()
+    with tarfile.open(fileobj=io.BytesIO(busybox_rootfs_tar())) as tar:
+        tar.extractall(rootfs)
+    r = containerd(*containerd.run_args("--rm", "--rootfs", str(rootfs), _id(), "/bin/sh", "-c", "echo ok; exit 6"))
+    assert (r.rc, r.out) == (6, "ok\n"), r
+
+
+def test_task_exec_user_by_name(containerd: Containerd, task: str) -> None:
+    # ctr resolves the name in the container's /etc/passwd and sends uid/gid.
+    r = containerd(*containerd.exec_args("--exec-id", _id(), "--user", "nobody", task, "id"))
+    assert (r.rc, r.out) == (0, "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n"), r
