@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 from conftest import Bundle, Runtime, is_pyrunc
-
 from pyrunc import lsm
 
 no_apparmor = pytest.mark.skipif(lsm.apparmor_enabled(), reason="AppArmor is enabled on this host")
