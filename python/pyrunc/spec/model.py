@@ -16,8 +16,19 @@ from __future__ import annotations
 
 import dataclasses
 import resource
-from dataclasses import dataclass, field
-from typing import Any, Optional
+from dataclasses import field
+from typing import TYPE_CHECKING, Any, Optional
+
+if TYPE_CHECKING:
+    from dataclasses import dataclass
+else:
+
+    def dataclass(cls: type) -> type:
+        # `create` builds these 40 classes on every run: generating only
+        # __init__ (repr and eq come from _Model) saves two thirds of the
+        # exec()s dataclasses does per class.
+        return dataclasses.dataclass(cls, repr=False, eq=False)
+
 
 # attribute name -> JSON key, where the plain snake->camel rule gets it wrong
 _JSON_KEY_EXCEPTIONS = {
@@ -54,7 +65,20 @@ def _f(default: Any = None, *, kind: str = "", required: bool = False, keep_empt
 
 
 class _Model:
-    """Mixin: JSON serialisation shared by every spec dataclass."""
+    """Mixin: JSON serialisation, repr and equality shared by every spec
+    dataclass (what @dataclass's generated __repr__ and __eq__ do)."""
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)  # type: ignore[arg-type]
+        return f"{type(self).__qualname__}({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        names = [f.name for f in dataclasses.fields(self) if f.compare]  # type: ignore[arg-type]
+        return all(getattr(self, n) == getattr(other, n) for n in names)
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, as @dataclass(eq=True) makes it
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {}
