@@ -196,6 +196,19 @@ class Wrapper:
         return [w[0] if w else "" for w in self.parsed(containing)]
 
 
+def wait_signal_handled(pid: int, signum: int, timeout: float = 20) -> None:
+    """Wait until process ``pid`` has a handler for ``signum`` (SigCgt), so a
+    test's signal is not sent before the container's shell set its trap."""
+    deadline = time.monotonic() + timeout
+    while True:
+        with open(f"/proc/{pid}/status") as f:
+            caught = int(next(line.split()[1] for line in f if line.startswith("SigCgt:")), 16)
+        if caught & (1 << (signum - 1)):
+            return
+        assert time.monotonic() < deadline, f"pid {pid} never set a handler for signal {signum}"
+        time.sleep(0.05)
+
+
 # ---------------------------------------------------------------- leftovers
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 import os
+import signal
 import subprocess
 import tarfile
 import time
@@ -17,7 +18,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engines import CGROUP_ROOT, IMAGE, Containerd, busybox_rootfs_tar, containerd, processes_mentioning  # noqa: F401
+from engines import (  # noqa: F401
+    CGROUP_ROOT,
+    IMAGE,
+    Containerd,
+    busybox_rootfs_tar,
+    containerd,
+    processes_mentioning,
+    wait_signal_handled,
+)
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -32,6 +41,10 @@ def _task_status(cd: Containerd, cid: str) -> str:
         if words and words[0] == cid:
             return words[-1]
     return ""
+
+
+def _task_pid(cd: Containerd, cid: str) -> int:
+    return int(next(ln.split()[1] for ln in cd.ok("task", "ls").out.splitlines() if ln.startswith(cid + " ")))
 
 
 def _wait_status(cd: Containerd, cid: str, status: str, timeout: float = 20) -> None:
@@ -130,8 +143,7 @@ def test_run_missing_program(containerd: Containerd) -> None:
 
 def test_task_pid_is_the_container(containerd: Containerd, task: str) -> None:
     _wait_status(containerd, task, "RUNNING")
-    line = next(ln for ln in containerd.ok("task", "ls").out.splitlines() if ln.startswith(task + " "))
-    pid = int(line.split()[1])
+    pid = _task_pid(containerd, task)
     with open(f"/proc/{pid}/cmdline", "rb") as f:
         assert f.read().split(b"\0")[:2] == [b"sleep", b"1000"]
 
@@ -205,7 +217,7 @@ def test_task_kill_sigterm_handled(containerd: Containerd) -> None:
                                        "trap 'exit 0' TERM; while :; do sleep 0.1; done"))
     try:
         _wait_status(containerd, cid, "RUNNING")
-        time.sleep(0.3)  # let sh install the trap
+        wait_signal_handled(_task_pid(containerd, cid), signal.SIGTERM)
         containerd.ok("task", "kill", cid)
         _wait_status(containerd, cid, "STOPPED")
         r = containerd.ok("task", "delete", cid)
@@ -305,7 +317,7 @@ def test_run_privileged(containerd: Containerd) -> None:
 def test_run_joins_pid_namespace(containerd: Containerd, task: str) -> None:
     """--with-ns pid:PATH: the spec names an existing namespace to join."""
     _wait_status(containerd, task, "RUNNING")
-    pid = next(ln.split()[1] for ln in containerd.ok("task", "ls").out.splitlines() if ln.startswith(task + " "))
+    pid = _task_pid(containerd, task)
     r = containerd(*containerd.run_args("--rm", "--with-ns", f"pid:/proc/{pid}/ns/pid", IMAGE, _id(),
                                         "cat", "/proc/1/cmdline"))
     assert (r.rc, r.out) == (0, "sleep\x001000\x00"), r

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import time
 import uuid
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from engines import IMAGE, Podman, podman, processes_mentioning  # noqa: F401
+from engines import IMAGE, Podman, podman, processes_mentioning, wait_signal_handled  # noqa: F401
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -210,6 +211,7 @@ def test_stop_sigterm_handled(podman: Podman) -> None:
     podman.ok(*podman.run_args("-d", "--name", name, IMAGE, "sh", "-c",
                                "trap 'exit 0' TERM; while :; do sleep 0.1; done"))
     try:
+        wait_signal_handled(_inspect(podman, name)["State"]["Pid"], signal.SIGTERM)
         start = time.monotonic()
         podman.ok("stop", "-t", "20", name)
         assert time.monotonic() - start < 15
@@ -285,7 +287,7 @@ def test_kill_signal_reaches_handler(podman: Podman) -> None:
     podman.ok(*podman.run_args("-d", "--name", name, IMAGE, "sh", "-c",
                                "trap 'exit 42' USR1; while :; do sleep 0.1; done"))
     try:
-        time.sleep(0.5)  # let sh install the trap
+        wait_signal_handled(_inspect(podman, name)["State"]["Pid"], signal.SIGUSR1)
         podman.ok("kill", "-s", "USR1", name)
         assert podman.ok("wait", name, timeout=30).out.strip() == "42"
         assert _signals(podman, name) == ["10"]
