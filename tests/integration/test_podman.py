@@ -164,15 +164,26 @@ def _spawn(podman: Podman, *args: str) -> Any:
                          dimensions=(24, 80), timeout=30, encoding="utf-8")
 
 
+def _expect_size(child: Any, size: str) -> None:
+    """``stty size`` until it shows ``size``: podman forwards a SIGWINCH to
+    conmon asynchronously, so the new size may take a moment to land."""
+    deadline = time.monotonic() + 10
+    while True:
+        child.sendline("stty size")
+        if child.expect([rf"\n{size}\r+\n", r"\n\d+ \d+\r+\n"]) == 0:
+            return
+        assert time.monotonic() < deadline, f"the terminal never got size {size}"
+        time.sleep(0.1)
+
+
 def _shell_talk(child: Any) -> None:
     """Prompt, tty, size, resize, exit 3."""
     child.expect(r"# ")
-    child.sendline("tty; stty size")
-    child.expect(r"/dev/pts/\d+\r\n24 80\r\n")
+    child.sendline("tty")
+    child.expect(r"/dev/pts/\d+\r\n")
+    _expect_size(child, "24 80")
     child.setwinsize(30, 100)
-    time.sleep(0.5)  # conmon forwards the resize asynchronously
-    child.sendline("stty size")
-    child.expect(r"30 100\r\n")
+    _expect_size(child, "30 100")
     child.sendline("echo $((6*7))")
     child.expect(r"42\r\n")
     child.sendline("exit 3")
