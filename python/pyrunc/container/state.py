@@ -2,7 +2,7 @@
 
 Layout (runc's names): ``<root>/<id>/state.json`` and ``<root>/<id>/exec.fifo``.
 The root is made 0700 and each container dir 0711, as runc does. state.json is
-written to a temporary file, fsynced and renamed, so readers (``state``,
+written to a temporary file and renamed, so readers (``state``,
 ``list``) never see half a file and need no lock; commands that change a
 container take an exclusive flock on its directory for their whole run.
 
@@ -199,7 +199,7 @@ def atomic_write(path: str, data: bytes, mode: int = 0o600) -> None:
     """tmp file in the same dir + rename: readers see the old or the new
     file, never part of one. No fsync: the state describes live processes,
     which a crash ends anyway, and the root belongs on tmpfs (/run) where
-    fsync does nothing; on a disk it cost start 1-40 ms per save, measured
+    fsync does nothing; on a disk it cost 1-40 ms per save (measured)
     (runc does not fsync its state.json either)."""
     d = os.path.dirname(path) or "."
     tmp = os.path.join(d, f".{os.path.basename(path)}.{os.getpid()}.tmp")
