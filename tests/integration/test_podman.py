@@ -383,3 +383,18 @@ def test_run_tty_without_stdin(podman: Podman) -> None:
     r = podman(*podman.run_args("--rm", "-t", IMAGE, "sh", "-c", "tty; exit 4"))
     assert r.rc == 4, r
     assert r.out.startswith("/dev/pts/"), r
+
+
+def test_run_host_pidns_leaves_no_process(podman: Podman) -> None:
+    """With the host's pid namespace nothing kills the container's other
+    processes when pid 1 exits: the runtime's ``delete`` must (by cgroup)."""
+    r = podman(*podman.run_args("--rm", "--pid", "host", IMAGE, "sh", "-c",
+                                "sleep 1000 >/dev/null 2>&1 & echo $!"))
+    assert r.rc == 0, r
+    pid = int(r.out)
+    deadline = time.monotonic() + 10
+    while _is_sleep(pid):
+        if time.monotonic() > deadline:
+            os.kill(pid, signal.SIGKILL)
+            pytest.fail("the container's background sleep outlived podman run --rm")
+        time.sleep(0.05)
