@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import os
+import select
 import signal
 import sys
 import time
@@ -130,13 +131,27 @@ def _kill_and_reap(pid: int) -> None:
 
 def _wait_gone(st: ContainerState, timeout: float = KILL_WAIT) -> None:
     deadline = time.monotonic() + timeout
-    while st.init_alive():
-        # Reap it when it is our child (run, the API): a zombie counts as gone.
-        with contextlib.suppress(ChildProcessError):
-            os.waitpid(st.init_pid, os.WNOHANG)
-        if time.monotonic() > deadline:
-            raise StateError("container init still running")
-        time.sleep(0.01)
+    # A pidfd turns readable the moment the init exits: no polling interval
+    # (a 10 ms sleep was most of `delete -f`'s wall time).
+    try:
+        pidfd = os.pidfd_open(st.init_pid)
+    except OSError:
+        pidfd = -1
+    try:
+        while st.init_alive():
+            # Reap it when it is our child (run, the API): a zombie counts as gone.
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(st.init_pid, os.WNOHANG)
+            left = deadline - time.monotonic()
+            if left < 0:
+                raise StateError("container init still running")
+            if pidfd >= 0:
+                select.select([pidfd], [], [], min(left, 0.1))
+            else:
+                time.sleep(0.01)
+    finally:
+        if pidfd >= 0:
+            os.close(pidfd)
 
 
 def _warn(msg: str) -> None:
