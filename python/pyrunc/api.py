@@ -24,12 +24,14 @@ zombie until this process exits.
 """
 from __future__ import annotations
 
+import builtins
+import os
 import signal as _signal
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-__all__ = ["Container", "Runtime", "State"]
+__all__ = ["Container", "ExecResult", "PtyProcess", "Runtime", "State"]
 
 
 @dataclass(frozen=True)
@@ -74,6 +76,58 @@ class State:
     @property
     def running(self) -> bool:
         return self.status == "running"
+
+
+@dataclass(frozen=True)
+class ExecResult:
+    """A process run with :meth:`Runtime.exec`: its exit status (128+signal
+    when killed) and what it wrote."""
+
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+
+
+class PtyProcess:
+    """A process on a pty of its own in a container (:meth:`Runtime.exec_pty`):
+    ``master`` is the pty master fd (read its output, write its input), ``pid``
+    its host pid, a child of this process. Use as a context manager, or call
+    :meth:`wait` and :meth:`close`."""
+
+    def __init__(self, pid: int, master: int) -> None:
+        self.pid = pid
+        self.master = master
+        self.exit_code: int | None = None
+
+    def resize(self, rows: int, cols: int) -> None:
+        from pyrunc.container import tty
+
+        tty.set_winsize(self.master, rows, cols)
+
+    def wait(self) -> int:
+        """Reap the process: its exit status (128+signal when killed)."""
+        if self.exit_code is None:
+            from pyrunc.container import exec as exec_mod
+
+            self.exit_code = exec_mod.wait_process(self.pid)
+        return self.exit_code
+
+    def close(self) -> None:
+        if self.master >= 0:
+            os.close(self.master)
+            self.master = -1
+
+    def __enter__(self) -> PtyProcess:  # noqa: PYI034 (py39: no typing.Self)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+        if self.exit_code is None:
+            try:
+                os.kill(self.pid, _signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.wait()
 
 
 class Container:
@@ -121,6 +175,17 @@ class Container:
 
     def events(self, interval: float = 5.0) -> Iterator[dict[str, Any]]:
         return self.runtime.events(self.id, interval=interval)
+
+    def exec(self, args: Sequence[str], **kw: Any) -> ExecResult:
+        """See :meth:`Runtime.exec`."""
+        return self.runtime.exec(self.id, args, **kw)
+
+    def exec_pty(self, args: Sequence[str], **kw: Any) -> PtyProcess:
+        """See :meth:`Runtime.exec_pty`."""
+        return self.runtime.exec_pty(self.id, args, **kw)
+
+    def ps(self) -> list[int]:
+        return self.runtime.ps(self.id)
 
     def wait(self, timeout: float | None = None) -> int | None:
         """Block until the container stops. Returns the exit status (128+signal
@@ -242,6 +307,37 @@ class Runtime:
         from pyrunc.container import lifecycle
 
         lifecycle.update(self.root, container_id, resources)
+
+    def exec(self, container_id: str, args: Sequence[str], *, input: bytes | None = None,
+             timeout: float | None = None, env: Sequence[str] = (), cwd: str | None = None,
+             uid: int | None = None, gid: int | None = None, additional_gids: Sequence[int] = (),
+             caps: Sequence[str] = (), no_new_privs: bool | None = None) -> ExecResult:
+        """Run ``args`` in the container like ``pyrunc exec`` (its namespaces,
+        cgroup, the container's process settings with these overrides), with
+        ``input`` on its stdin and its stdout and stderr captured."""
+        from pyrunc.container import exec as exec_mod
+
+        done = exec_mod.run_captured(self.root, container_id, args, input=input, timeout=timeout, env=env,
+                                     cwd=cwd, uid=uid, gid=gid, additional_gids=additional_gids, caps=caps,
+                                     no_new_privs=no_new_privs)
+        return ExecResult(done.exit_code, done.stdout, done.stderr)
+
+    def exec_pty(self, container_id: str, args: Sequence[str], *, env: Sequence[str] = (),
+                 cwd: str | None = None, uid: int | None = None, gid: int | None = None,
+                 caps: Sequence[str] = ()) -> PtyProcess:
+        """Start ``args`` in the container on a new pty (``pyrunc exec -t``);
+        returns the pty master and the pid."""
+        from pyrunc.container import exec as exec_mod
+
+        pid, master = exec_mod.start_pty(self.root, container_id, args, env=env, cwd=cwd, uid=uid, gid=gid,
+                                         caps=caps)
+        return PtyProcess(pid, master)
+
+    def ps(self, container_id: str) -> builtins.list[int]:
+        """Host pids of the container's processes (``pyrunc ps -f json``)."""
+        from pyrunc.container import ps as ps_mod
+
+        return ps_mod.pids(self.root, container_id)
 
     def stats(self, container_id: str) -> dict[str, Any]:
         """runc's stats object (``pyrunc events --stats``'s "data"): cpu, cpuset,

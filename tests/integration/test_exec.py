@@ -197,3 +197,54 @@ def test_exec_created_container(runtime: Runtime, bundle: Bundle) -> None:
 def test_exec_unknown_sub_cgroup(runtime: Runtime, running: str) -> None:
     r = runtime("exec", "--cgroup", "nosuch:/x", running, "true")
     assert r.rc == 255
+
+
+# ---------------------------------------------------------------- the Python API
+
+
+@pytest.mark.skipif(not is_pyrunc(), reason="pyrunc's Python API")
+def test_exec_api_captured_output(runtime: Runtime, running: str) -> None:
+    from pyrunc.api import Runtime as Api
+
+    c = Api(root=str(runtime.root)).container(running)
+    r = c.exec(["sh", "-c", "cat; echo out-$X; echo err >&2; exit 9"], input=b"from-stdin\n", env=["X=1"])
+    assert (r.exit_code, r.stdout, r.stderr) == (9, b"from-stdin\nout-1\n", b"err\n")
+    r = c.exec(["id", "-u"], uid=65534)
+    assert (r.exit_code, r.stdout) == (0, b"65534\n")
+    assert c.ps() == [runtime.state(running)["pid"]]
+
+
+@pytest.mark.skipif(not is_pyrunc(), reason="pyrunc's Python API")
+def test_exec_api_pty(runtime: Runtime, running: str) -> None:
+    import select
+
+    from pyrunc.api import Runtime as Api
+
+    with Api(root=str(runtime.root)).exec_pty(running, ["sh"]) as p:
+        assert os.isatty(p.master)
+        p.resize(12, 34)
+        os.write(p.master, b"stty size; tty; exit 4\n")
+        buf = b""
+        while True:
+            r, _, _ = select.select([p.master], [], [], 20)
+            assert r, buf
+            try:
+                chunk = os.read(p.master, 4096)
+            except OSError:  # EIO: the shell is gone
+                break
+            if not chunk:
+                break
+            buf += chunk
+        assert b"12 34" in buf and b"/dev/pts/" in buf
+        assert p.wait() == 4
+
+
+@pytest.mark.skipif(not is_pyrunc(), reason="pyrunc's Python API")
+def test_exec_api_errors(runtime: Runtime, running: str) -> None:
+    from pyrunc.api import Runtime as Api
+    from pyrunc.errors import PyruncError
+
+    with pytest.raises(PyruncError, match="executable file not found"):
+        Api(root=str(runtime.root)).exec(running, ["no-such-binary"])
+    with pytest.raises(PyruncError, match="container does not exist"):
+        Api(root=str(runtime.root)).exec("pyt-none", ["true"])

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import copy
+import dataclasses
 import errno
 import os
 import signal
@@ -521,13 +522,112 @@ def exec_process(
         spawn_mod._close_all(masters)
 
 
+# --------------------------------------------------------------------------- for the API
+
+
+@dataclasses.dataclass(frozen=True)
+class Completed:
+    """A finished exec: its status (128+signal when killed) and output."""
+
+    exit_code: int
+    stdout: bytes
+    stderr: bytes
+
+
+def _process_for(root: str, cid: str, args: Sequence[str], overrides: dict[str, Any]) -> dict[str, Any]:
+    st = StateDir(root, cid).load()
+    return exec_process_dict(st.config, args=args, **overrides)
+
+
+def run_captured(root: str, cid: str, args: Sequence[str], *, input: bytes | None = None,
+                 timeout: float | None = None, **overrides: Any) -> Completed:
+    """Run a process in the container with pipes for its stdio; wait for it.
+    ``overrides`` are exec_process_dict()'s (env, cwd, uid, caps, ...)."""
+    import selectors
+    import time
+
+    proc = _process_for(root, cid, args, {**overrides, "tty": False})
+    in_r, in_w = os.pipe()
+    out_r, out_w = os.pipe()
+    err_r, err_w = os.pipe()
+    try:
+        pid = start_exec(root, cid, proc, stdio=(in_r, out_w, err_w))
+    except BaseException:
+        for fd in (in_r, in_w, out_r, out_w, err_r, err_w):
+            os.close(fd)
+        raise
+    for fd in (in_r, out_w, err_w):
+        os.close(fd)
+    bufs: dict[int, bytearray] = {out_r: bytearray(), err_r: bytearray()}
+    pending = memoryview(input or b"")
+    deadline = None if timeout is None else time.monotonic() + timeout
+    sel = selectors.DefaultSelector()
+    try:
+        for fd in bufs:
+            sel.register(fd, selectors.EVENT_READ)
+        if pending:
+            os.set_blocking(in_w, False)
+            sel.register(in_w, selectors.EVENT_WRITE)
+        else:
+            os.close(in_w)
+            in_w = -1
+        # Until both outputs hit EOF (a background child that keeps them
+        # open keeps us here too, as with subprocess).
+        while out_r in sel.get_map() or err_r in sel.get_map():
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                os.kill(pid, signal.SIGKILL)
+                wait_process(pid)
+                raise TimeoutError(errno.ETIMEDOUT, f"exec in {cid} timed out")
+            for key, _ in sel.select(left):
+                fd = int(key.fd)
+                if fd == in_w:
+                    try:
+                        n = os.write(in_w, pending[:65536])
+                        pending = pending[n:]
+                    except BrokenPipeError:
+                        pending = memoryview(b"")
+                    if not pending:
+                        sel.unregister(in_w)
+                        os.close(in_w)
+                        in_w = -1
+                    continue
+                data = os.read(fd, 65536)
+                if data:
+                    bufs[fd] += data
+                else:
+                    sel.unregister(fd)
+    finally:
+        sel.close()
+        for fd in (in_w, out_r, err_r):
+            if fd >= 0:
+                with contextlib.suppress(OSError):
+                    os.close(fd)
+    return Completed(wait_process(pid), bytes(bufs[out_r]), bytes(bufs[err_r]))
+
+
+def start_pty(root: str, cid: str, args: Sequence[str], **overrides: Any) -> tuple[int, int]:
+    """Start a process on a new pty in the container: (host pid, pty master).
+    The caller owns both: read/write the master, close it, and reap the pid
+    (:func:`wait_process`)."""
+    proc = _process_for(root, cid, args, {**overrides, "tty": True})
+    masters: list[int] = []
+    pid = start_exec(root, cid, proc, on_console=masters.append)
+    if len(masters) != 1:
+        raise InitError("exec: no pty master arrived")
+    return pid, masters[0]
+
+
 __all__ = [
+    "Completed",
     "activation",
     "build_exec_plan",
     "check_preserved",
     "exec_process",
     "exec_process_dict",
     "listen_fds",
+    "run_captured",
     "start_exec",
+    "start_pty",
     "wait_process",
 ]
