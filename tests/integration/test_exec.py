@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 from conftest import Bundle, Runtime, is_pyrunc, wait_for
@@ -248,3 +249,108 @@ def test_exec_api_errors(runtime: Runtime, running: str) -> None:
         Api(root=str(runtime.root)).exec(running, ["no-such-binary"])
     with pytest.raises(PyruncError, match="container does not exist"):
         Api(root=str(runtime.root)).exec("pyt-none", ["true"])
+
+
+@pytest.fixture
+def traversable(tmp_path: Path) -> Any:
+    """o+x on pytest's 0700 temp dirs, so a container root mapped to an
+    unprivileged host uid reaches its bundle; restored afterwards."""
+    saved = []
+    for p in [tmp_path, *tmp_path.parents]:
+        if p == Path("/"):
+            break
+        mode = p.stat().st_mode & 0o7777
+        if not mode & 0o001:
+            saved.append((p, mode))
+            os.chmod(p, mode | 0o001)
+    yield
+    for p, mode in saved:
+        os.chmod(p, mode)
+
+
+def test_exec_joins_user_namespace_first(runtime: Runtime, make_bundle: Any, traversable: None) -> None:
+    b = make_bundle("sleep", "300")
+
+    def userns(c: dict) -> None:
+        c["linux"]["namespaces"].append({"type": "user"})
+        c["linux"]["uidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+        c["linux"]["gidMappings"] = [{"containerID": 0, "hostID": 100000, "size": 65536}]
+
+    b.update(userns)
+    cid = runtime.new_id()
+    runtime.ok("run", "-d", "-b", str(b.path), cid)
+    try:
+        init = runtime.state(cid)["pid"]
+        r = runtime.ok("exec", cid, "sh", "-c", "id -u; readlink /proc/self/ns/user; cat /proc/self/uid_map")
+        lines = r.out.splitlines()
+        assert lines[0] == "0"
+        assert lines[1] == os.readlink(f"/proc/{init}/ns/user")
+        assert lines[2].split() == ["0", "100000", "65536"]
+        # Seen from the host, the process runs as the mapped uid.
+        pid_file = Path(b.path) / "exec.pid"
+        runtime.ok("exec", "-d", "--pid-file", str(pid_file), cid, "sleep", "100")
+        status = Path(f"/proc/{int(pid_file.read_text())}/status").read_text()
+        assert next(ln for ln in status.splitlines() if ln.startswith("Uid:")).split()[1] == "100000"
+    finally:
+        runtime("delete", "-f", cid)
+
+
+def test_exec_pidfd_socket(runtime: Runtime, running: str, tmp_path: Path) -> None:
+    import array
+    import signal
+    import socket
+    import threading
+
+    if not is_pyrunc():
+        pytest.skip("--pidfd-socket is runc 1.2")
+    path = tmp_path / "pidfd.sock"
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(str(path))
+    srv.listen(1)
+    got: list[int] = []
+
+    def accept() -> None:
+        conn, _ = srv.accept()
+        with conn:
+            _, anc, _, _ = conn.recvmsg(64, socket.CMSG_SPACE(4 * 4))
+            for level, typ, data in anc:
+                if (level, typ) == (socket.SOL_SOCKET, socket.SCM_RIGHTS):
+                    got.extend(array.array("i", data))
+
+    t = threading.Thread(target=accept, daemon=True)
+    t.start()
+    pid_file = tmp_path / "p"
+    try:
+        runtime.ok("exec", "-d", "--pidfd-socket", str(path), "--pid-file", str(pid_file), running, "sleep", "100")
+        t.join(30)
+        assert len(got) == 1
+        pid = int(pid_file.read_text())
+        # The pidfd is that process: it can signal it.
+        assert f"Pid:\t{pid}" in Path(f"/proc/self/fdinfo/{got[0]}").read_text()
+        signal.pidfd_send_signal(got[0], signal.SIGKILL)
+        wait_for(lambda: not Path(f"/proc/{pid}").exists() or
+                 Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z", what="killed")
+    finally:
+        for fd in got:
+            os.close(fd)
+        srv.close()
+
+
+def test_exec_sub_cgroup(runtime: Runtime, running: str) -> None:
+    init = runtime.state(running)["pid"]
+    lines = Path(f"/proc/{init}/cgroup").read_text().splitlines()
+    mem = next((ln.split(":", 2) for ln in lines if ln.split(":")[1] == "memory"), None)
+    if mem is None:
+        pytest.skip("needs a cgroup v1 memory hierarchy")
+    sub = Path("/sys/fs/cgroup/memory") / mem[2].lstrip("/") / "sub"
+    sub.mkdir()
+    try:
+        r = runtime.ok("exec", "--cgroup", "memory:sub", running, "cat", "/proc/self/cgroup")
+        got = next(ln for ln in r.out.splitlines() if ln.split(":")[1] == "memory")
+        assert got.endswith("/sub"), r.out
+        r = runtime("exec", "--cgroup", "memory:sub", "--cgroup", "memory:other", running, "true")
+        assert r.rc == 255
+        assert "controller memory specified multiple times" in r.error_text()
+    finally:
+        wait_for(lambda: not (sub / "cgroup.procs").read_text().strip(), what="sub-cgroup empty")
+        sub.rmdir()
