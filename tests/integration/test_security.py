@@ -143,3 +143,25 @@ def test_security_python_not_reachable(runtime: Runtime, bundle: Bundle) -> None
     for needle in ("python", "_native", "pyrunc"):
         assert needle not in r.out.lower(), (needle, r.out)
     assert pyrunc.__version__  # the host side is importable, the container side is not
+
+
+@pytest.mark.parametrize("link", ["absolute", "dotdot"])
+def test_security_mount_destination_symlink_stays_in_rootfs(
+    runtime: Runtime, bundle: Bundle, tmp_path: Path, link: str
+) -> None:
+    """A symlink in the image must not carry a mount destination (or the
+    directories made for it) out of the rootfs onto the host."""
+    host_dir = tmp_path / "host-target"
+    host_dir.mkdir()
+    target = str(host_dir) if link == "absolute" else "../../../../../../../../.." + str(host_dir)
+    os.symlink(target, bundle.rootfs / "escape")
+    bundle.update(lambda c: c["mounts"].append(
+        {"destination": "/escape/sub", "type": "tmpfs", "source": "tmpfs", "options": ["nosuid"]}))
+    bundle.update(lambda c: c["root"].update(readonly=False))
+    bundle.set_args("sh", "-c", "touch /escape/sub/inside && echo ok")
+    r = runtime("run", "-b", str(bundle.path), runtime.new_id())
+    assert list(host_dir.iterdir()) == [], "the host directory was written through the symlink"
+    assert r.rc == 0, r
+    assert r.out.strip() == "ok"
+    # The path resolved inside the rootfs instead.
+    assert (bundle.rootfs / str(host_dir).lstrip("/") / "sub").is_dir()

@@ -51,23 +51,68 @@ pub fn split(path: &str) -> (&str, &str) {
 }
 
 /// mkdir -p of a container path; returns an O_PATH fd of the directory.
+///
+/// Walks one component at a time from the rootfs. Symlinks met on the way
+/// are expanded by hand, relative to the rootfs (an absolute target starts
+/// again at the rootfs, ".." stops there), so a dangling link in the image
+/// makes its target inside the rootfs instead of failing or escaping.
+/// Every open goes through `open_in_root`, which cannot leave the rootfs
+/// even if the image changes under us.
 pub fn mkdir_all(root: &OwnedFd, path: &str, mode: u32) -> SysResult<OwnedFd> {
-    match open_in_root(root, path, libc::O_PATH | libc::O_DIRECTORY) {
-        Ok(fd) => return Ok(fd),
-        Err(e) if e.errno != nix::errno::Errno::ENOENT => return Err(e),
-        Err(_) => {}
-    }
-    let (parent, name) = split(path);
-    let pfd = if parent == path || name.is_empty() { open_in_root(root, "/", libc::O_PATH)? } else { mkdir_all(root, parent, mode)? };
-    let c = CString::new(name).map_err(|_| SysError::new("mkdirat", path, nix::errno::Errno::EINVAL))?;
-    // SAFETY: dir fd and C name.
-    if unsafe { libc::mkdirat(pfd.as_raw_fd(), c.as_ptr(), mode as libc::mode_t) } < 0 {
-        let e = nix::errno::Errno::last();
-        if e != nix::errno::Errno::EEXIST {
-            return Err(SysError::new("mkdirat", path, e));
+    use std::collections::VecDeque;
+    let mut todo: VecDeque<String> = path.split('/').map(str::to_string).collect();
+    let mut cur: Vec<String> = Vec::new();
+    let mut links = 0;
+    while let Some(comp) = todo.pop_front() {
+        match comp.as_str() {
+            "" | "." => continue,
+            ".." => {
+                cur.pop();
+                continue;
+            }
+            _ => {}
+        }
+        let dir = open_in_root(root, &format!("/{}", cur.join("/")), libc::O_PATH | libc::O_DIRECTORY)?;
+        let c = CString::new(comp.as_str()).map_err(|_| SysError::new("mkdirat", path, nix::errno::Errno::EINVAL))?;
+        // SAFETY: a plain C struct, filled by fstatat.
+        let mut st: libc::stat = unsafe { std::mem::zeroed() };
+        // SAFETY: dir fd, C name and a stat buffer.
+        let r = unsafe { libc::fstatat(dir.as_raw_fd(), c.as_ptr(), &mut st, libc::AT_SYMLINK_NOFOLLOW) };
+        if r < 0 {
+            let e = nix::errno::Errno::last();
+            if e != nix::errno::Errno::ENOENT {
+                return Err(SysError::new("fstatat", path, e));
+            }
+            // SAFETY: dir fd and C name.
+            if unsafe { libc::mkdirat(dir.as_raw_fd(), c.as_ptr(), mode as libc::mode_t) } < 0
+                && nix::errno::Errno::last() != nix::errno::Errno::EEXIST
+            {
+                return Err(SysError::last("mkdirat", path));
+            }
+            cur.push(comp);
+            continue;
+        }
+        match st.st_mode & libc::S_IFMT {
+            libc::S_IFDIR => cur.push(comp),
+            libc::S_IFLNK => {
+                links += 1;
+                if links > 40 {
+                    return Err(SysError::new("mkdirat", path, nix::errno::Errno::ELOOP));
+                }
+                let target = nix::fcntl::readlinkat(Some(dir.as_raw_fd()), c.as_c_str())
+                    .map_err(|e| SysError::new("readlinkat", path, e))?;
+                let target = target.to_string_lossy().into_owned();
+                if target.starts_with('/') {
+                    cur.clear();
+                }
+                for t in target.split('/').rev() {
+                    todo.push_front(t.to_string());
+                }
+            }
+            _ => return Err(SysError::new("mkdirat", path, nix::errno::Errno::ENOTDIR)),
         }
     }
-    open_in_root(root, path, libc::O_PATH | libc::O_DIRECTORY)
+    open_in_root(root, &format!("/{}", cur.join("/")), libc::O_PATH | libc::O_DIRECTORY)
 }
 
 /// Create an empty regular file (and its parents) if missing; O_PATH fd of it.
@@ -122,6 +167,13 @@ mod tests {
         assert!(root.join("newdir").is_dir());
         assert!(root.join("x").is_dir());
         touch(&rfd, "/etc/file").unwrap();
+        // A dangling link: its target is made inside the rootfs.
+        std::os::unix::fs::symlink("/made/by/link", root.join("dangling")).unwrap();
+        std::os::unix::fs::symlink("../../../../nowhere", root.join("dangling-up")).unwrap();
+        mkdir_all(&rfd, "/dangling/sub", 0o755).unwrap();
+        mkdir_all(&rfd, "/dangling-up/sub", 0o755).unwrap();
+        assert!(root.join("made/by/link/sub").is_dir());
+        assert!(root.join("nowhere/sub").is_dir());
         assert!(root.join("etc/file").is_file());
         std::fs::remove_dir_all(&dir).unwrap();
     }
