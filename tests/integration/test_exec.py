@@ -348,9 +348,10 @@ def test_exec_sub_cgroup(runtime: Runtime, running: str) -> None:
         r = runtime.ok("exec", "--cgroup", "memory:sub", running, "cat", "/proc/self/cgroup")
         got = next(ln for ln in r.out.splitlines() if ln.split(":")[1] == "memory")
         assert got.endswith("/sub"), r.out
-        r = runtime("exec", "--cgroup", "memory:sub", "--cgroup", "memory:other", running, "true")
-        assert r.rc == 255
-        assert "controller memory specified multiple times" in r.error_text()
+        if is_pyrunc():  # runc 1.2's check; 1.1.5 lets the last one win
+            r = runtime("exec", "--cgroup", "memory:sub", "--cgroup", "memory:other", running, "true")
+            assert r.rc == 255
+            assert "controller memory specified multiple times" in r.error_text()
     finally:
         wait_for(lambda: not (sub / "cgroup.procs").read_text().strip(), what="sub-cgroup empty")
         sub.rmdir()
