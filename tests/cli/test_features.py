@@ -8,8 +8,6 @@ from pathlib import Path
 import pytest
 
 SCHEMA_DIR = Path(__file__).resolve().parents[3] / "shared" / "oci-runtime-spec" / "schema"
-if not SCHEMA_DIR.is_dir():
-    SCHEMA_DIR = Path("/work/shared/oci-runtime-spec/schema")
 
 
 def _validator(name: str):

@@ -347,9 +347,7 @@ def pid_gone(pid: int) -> bool:
 def state_schema_validator() -> Any:
     import jsonschema
 
-    schema_dir = Path("/work/shared/oci-runtime-spec/schema")
-    if not schema_dir.exists():
-        schema_dir = Path(__file__).resolve().parents[3] / "shared" / "oci-runtime-spec" / "schema"
+    schema_dir = Path(__file__).resolve().parents[3] / "shared" / "oci-runtime-spec" / "schema"
     if not schema_dir.exists():
         pytest.skip("runtime-spec schemas not found")
     from referencing import Registry, Resource

@@ -12,9 +12,8 @@ from conftest import Bundle, Runtime, is_pyrunc
 
 pytestmark = pytest.mark.skipif(not is_pyrunc(), reason="checks pyrunc's own claims")
 
-SCHEMA_DIR = Path("/work/shared/oci-runtime-spec/schema")
-if not SCHEMA_DIR.is_dir():
-    SCHEMA_DIR = Path(__file__).resolve().parents[3] / "shared" / "oci-runtime-spec" / "schema"
+# ../shared beside the checkout, as on the developers' and CI machines.
+SCHEMA_DIR = Path(__file__).resolve().parents[3] / "shared" / "oci-runtime-spec" / "schema"
 
 
 @pytest.fixture(scope="module")

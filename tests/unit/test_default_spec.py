@@ -12,10 +12,7 @@ from pathlib import Path
 import pytest
 from pyrunc.spec.default import default_spec, dumps, to_rootless
 
-SCHEMA_DIR = Path("/work/shared/oci-runtime-spec/schema")
-_here = Path(__file__).resolve().parents[3] / "shared" / "oci-runtime-spec" / "schema"
-if _here.is_dir():
-    SCHEMA_DIR = _here
+SCHEMA_DIR = Path(__file__).resolve().parents[3] / "shared" / "oci-runtime-spec" / "schema"
 
 
 def _validator():

@@ -8,7 +8,7 @@ import pytest
 from pyrunc.spec import mountopts as mo
 from pyrunc.spec.mountopts import MOUNT_OPTIONS, parse
 
-SPEC_CONFIG_MD = Path("/work/shared/oci-runtime-spec/config.md")
+SPEC_CONFIG_MD = Path(__file__).resolve().parents[3] / "shared" / "oci-runtime-spec" / "config.md"
 
 
 def test_constants_match_linux_headers() -> None:

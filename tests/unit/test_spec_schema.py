@@ -19,7 +19,7 @@ import referencing.jsonschema
 from pyrunc.errors import SpecError
 from pyrunc.spec import from_dict
 
-SPEC_DIR = Path("/work/shared/oci-runtime-spec")
+SPEC_DIR = Path(__file__).resolve().parents[3] / "shared" / "oci-runtime-spec"
 SCHEMA_DIR = SPEC_DIR / "schema"
 
 pytestmark = pytest.mark.skipif(not SCHEMA_DIR.is_dir(), reason="runtime-spec checkout not available")
