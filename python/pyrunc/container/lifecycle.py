@@ -23,6 +23,7 @@ from pyrunc.container.state import (
     current_status,
     list_ids,
     proc_start_time,
+    reap,
     rfc3339nano,
     write_pid_file,
 )
@@ -110,15 +111,6 @@ def _signal_init(st: ContainerState, sig: int) -> None:
         os.close(pidfd)
 
 
-def _reap(pid: int) -> int | None:
-    """waitpid(pid) when it is our child; None when it is not (or already reaped)."""
-    if pid <= 0:
-        return None
-    try:
-        _, status = os.waitpid(pid, 0)
-        return status
-    except ChildProcessError:
-        return None
 
 
 def _kill_and_reap(pid: int) -> None:
@@ -126,7 +118,7 @@ def _kill_and_reap(pid: int) -> None:
         return
     with contextlib.suppress(ProcessLookupError):
         os.kill(pid, signal.SIGKILL)
-    _reap(pid)
+    reap(pid)
 
 
 def _wait_gone(st: ContainerState, timeout: float = KILL_WAIT) -> None:

@@ -17,18 +17,19 @@ from typing import Any
 from pyrunc import lsm
 from pyrunc.container import hooks as hooks_mod
 from pyrunc.errors import SpecError, SyscallError, field_path
-
-MS_RDONLY = 0x1
-MS_NOSUID = 0x2
-MS_NODEV = 0x4
-MS_NOEXEC = 0x8
-MS_REMOUNT = 0x20
-MS_BIND = 0x1000
-MS_REC = 0x4000
-MS_UNBINDABLE = 1 << 17
-MS_PRIVATE = 1 << 18
-MS_SLAVE = 1 << 19
-MS_SHARED = 1 << 20
+from pyrunc.spec.mountopts import (
+    MS_BIND,
+    MS_NODEV,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    MS_REMOUNT,
+    MS_SHARED,
+    MS_SLAVE,
+    MS_UNBINDABLE,
+)
 
 # linux.rootfsPropagation, as runc maps it; unset means MS_SLAVE|MS_REC so
 # mounts made inside the container never reach the host.

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from pyrunc.container import hooks, idmap
-from pyrunc.container.state import ContainerState, StateDir, proc_start_time
+from pyrunc.container.state import ContainerState, StateDir, proc_start_time, reap
 from pyrunc.container.status import Status
 from pyrunc.errors import InitError, PyruncError, SyscallError
 
@@ -226,15 +226,6 @@ def send_pidfd(socket_path: str, pid: int) -> None:
         os.close(fd)
 
 
-def reap(pid: int) -> int | None:
-    """waitpid(pid) when it is our child; None when it is not (or already reaped)."""
-    if pid <= 0:
-        return None
-    try:
-        _, status = os.waitpid(pid, 0)
-        return status
-    except ChildProcessError:
-        return None
 
 
 # --------------------------------------------------------------------------- create

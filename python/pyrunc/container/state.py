@@ -71,6 +71,17 @@ def dumps_go(obj: Any, indent: int | None = None) -> str:
     return text
 
 
+def reap(pid: int) -> int | None:
+    """waitpid(pid) when it is our child; None when it is not (or already reaped)."""
+    if pid <= 0:
+        return None
+    try:
+        _, status = os.waitpid(pid, 0)
+        return status
+    except ChildProcessError:
+        return None
+
+
 def proc_start_time(pid: int) -> int | None:
     """Field 22 of /proc/PID/stat (start time in clock ticks), None when the
     process is gone or a zombie: the pair (pid, start) names one process even
