@@ -338,16 +338,25 @@ def _stdio(stdio: Sequence[int] | None) -> Any:
         yield
         return
     with _STDIO_LOCK:
-        saved = [os.dup(i) for i in range(3)]
+        saved: list[int | None] = []
+        for i in range(3):
+            try:
+                saved.append(os.dup(i))
+            except OSError:  # closed in this process: closed again afterwards
+                saved.append(None)
         try:
             for i, fd in enumerate(stdio):
                 if fd != i:
                     os.dup2(fd, i, inheritable=True)
             yield
         finally:
-            for i, fd in enumerate(saved):
-                os.dup2(fd, i, inheritable=True)
-                os.close(fd)
+            for i, old in enumerate(saved):
+                if old is None:
+                    with contextlib.suppress(OSError):
+                        os.close(i)
+                else:
+                    os.dup2(old, i, inheritable=True)
+                    os.close(old)
 
 
 def start_exec(
