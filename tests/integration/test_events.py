@@ -42,14 +42,20 @@ def test_events_interval_repeats(runtime: Runtime, bundle: Bundle) -> None:
     try:
         with tempfile.TemporaryFile() as out:
             p = runtime.popen("events", "--interval", "300ms", cid, stdout=out, stderr=subprocess.DEVNULL)
+
+            def lines() -> list[dict]:
+                out.seek(0)
+                return read_json_lines(out.read().decode().rpartition("\n")[0])
             try:
-                time.sleep(2.0)
+                started = time.monotonic()
+                wait_for(lambda: len(lines()) >= 3, timeout=60, what="3 stats events")
+                elapsed = time.monotonic() - started
             finally:
                 p.kill()
                 p.wait()
-            out.seek(0)
-            events = read_json_lines(out.read().decode())
-        assert len(events) >= 3, events
+            events = lines()
+        # one per interval, not a burst: 3 events take at least 2 intervals
+        assert elapsed >= 0.6
         assert {e["type"] for e in events} == {"stats"}
         assert all(e["id"] == cid and "pids" in e["data"] for e in events)
     finally:
