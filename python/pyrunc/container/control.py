@@ -193,8 +193,9 @@ def update(root: str, cid: str, resources: dict[str, Any] | None = None,
     are never touched. A memory limit below the current usage is refused on
     v1 (by the kernel); on v2 only with memory.checkBeforeUpdate (runc's
     default is false, and the kernel then reclaims or OOM-kills)."""
-    resources = dict(resources or {})
-    resources.pop("devices", None)
+    if resources is not None and not isinstance(resources, dict):
+        raise PyruncError("unable to parse resources: not a JSON object")
+    resources = {k: v for k, v in (resources or {}).items() if k != "devices"}
     sd = StateDir(root, cid)
     with sd.lock():
         st = sd.load()
