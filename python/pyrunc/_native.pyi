@@ -7,12 +7,19 @@ VERSION: str
 SYNC_MESSAGES: list[str]
 INIT_BINARY_SIZE: int
 
-def spawn(plan: bytes, pass_fds: Sequence[int], preserve_fds: int = 0, argv0: str = "pyrunc:[1:INIT]") -> int:
+def spawn(
+    plan: bytes,
+    pass_fds: Sequence[int],
+    preserve_fds: int = 0,
+    argv0: str = "pyrunc:[1:INIT]",
+    stdio: Optional[tuple[int, int, int]] = None,
+) -> int:
     """Fork and fexecve the pyrunc-init binary from a sealed memfd; return stage 1's pid.
 
     In the child fds 0-2 and 3..3+preserve_fds-1 stay, pass_fds[i] becomes fd
     3+preserve_fds+i, the plan JSON (a memfd) follows them; every other fd is
-    closed on exec. See rust/core/src/plan.rs and sync.rs.
+    closed on exec. With stdio, those three fds become the init's 0-2 (this
+    process's own 0-2 are not touched). See rust/core/src/plan.rs and sync.rs.
     """
 
 # --- seccomp ---

@@ -18,7 +18,6 @@ import dataclasses
 import errno
 import os
 import signal
-import threading
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -32,9 +31,6 @@ NS_FILES = {
     "cgroup": "cgroup", "time": "time",
 }
 
-# The dup2 of caller-given stdio around spawn() changes this process's fds 0-2
-# for a moment: one exec at a time does it.
-_STDIO_LOCK = threading.Lock()
 
 
 # --------------------------------------------------------------------------- process fds
@@ -331,34 +327,6 @@ class _ExecHandlers:
         return InitError(f"exec process exited before it was ready{text}")
 
 
-@contextlib.contextmanager
-def _stdio(stdio: Sequence[int] | None) -> Any:
-    """Put caller-given fds at 0-2 for the spawn (the init inherits 0-2)."""
-    if stdio is None:
-        yield
-        return
-    with _STDIO_LOCK:
-        saved: list[int | None] = []
-        for i in range(3):
-            try:
-                saved.append(os.dup(i))
-            except OSError:  # closed in this process: closed again afterwards
-                saved.append(None)
-        try:
-            for i, fd in enumerate(stdio):
-                if fd != i:
-                    os.dup2(fd, i, inheritable=True)
-            yield
-        finally:
-            for i, old in enumerate(saved):
-                if old is None:
-                    with contextlib.suppress(OSError):
-                        os.close(i)
-                else:
-                    os.dup2(old, i, inheritable=True)
-                    os.close(old)
-
-
 def start_exec(
     root: str,
     cid: str,
@@ -399,8 +367,8 @@ def start_exec(
         plan = build_exec_plan(st.config, proc, ns_paths, preserve_fds)
         ours, theirs = spawn_mod.socketpair()
         try:
-            with _stdio(stdio):
-                stage1 = spawn_mod.spawn(plan, [theirs.fileno(), *(ns_fds[k] for k in kinds)], preserve_fds)
+            stage1 = spawn_mod.spawn(plan, [theirs.fileno(), *(ns_fds[k] for k in kinds)], preserve_fds,
+                                     stdio=stdio)
         finally:
             theirs.close()
     finally:

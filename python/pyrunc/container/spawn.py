@@ -183,12 +183,15 @@ def socketpair() -> tuple[socket.socket, socket.socket]:
     return socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
 
 
-def spawn(plan: dict[str, Any], pass_fds: Sequence[int], preserve_fds: int = 0) -> int:
+def spawn(plan: dict[str, Any], pass_fds: Sequence[int], preserve_fds: int = 0,
+          stdio: Sequence[int] | None = None) -> int:
     """Start the init (stage 1); returns its pid, a child of this process.
-    pass_fds[i] lands at fd 3 + preserve_fds + i in the init."""
+    pass_fds[i] lands at fd 3 + preserve_fds + i in the init; ``stdio``
+    (three fds) become its 0-2 instead of ours."""
     data = json.dumps(plan, separators=(",", ":")).encode()
+    io = (int(stdio[0]), int(stdio[1]), int(stdio[2])) if stdio is not None else None
     try:
-        return int(native().spawn(data, list(pass_fds), preserve_fds))
+        return int(native().spawn(data, list(pass_fds), preserve_fds, "pyrunc:[1:INIT]", io))
     except OSError as e:
         raise SyscallError("spawn", e.errno or errno.EIO, f"spawn init: {e.strerror or e}", stage="stage0") from None
 

@@ -61,8 +61,16 @@ fn init_fd(init_binary: &[u8]) -> SysResult<RawFd> {
 /// Fork and exec the init. In the child, fds 0-2 and 3..3+preserve_fds stay
 /// as they are, `pass_fds[i]` becomes fd 3+preserve_fds+i, the plan (a memfd)
 /// comes right after them and its number is argv[1]; every other fd is closed
-/// on exec. Returns the child's pid.
-pub fn spawn(init_binary: &[u8], plan: &[u8], pass_fds: &[RawFd], preserve_fds: u32, argv0: &str) -> SysResult<i32> {
+/// on exec. With `stdio`, those fds become the init's 0-2 (the caller's own
+/// 0-2 are left alone). Returns the child's pid.
+pub fn spawn(
+    init_binary: &[u8],
+    plan: &[u8],
+    pass_fds: &[RawFd],
+    preserve_fds: u32,
+    argv0: &str,
+    stdio: Option<[RawFd; 3]>,
+) -> SysResult<i32> {
     let exe = init_fd(init_binary)?;
     let plan_fd = memfd("pyrunc-plan", plan, false)?;
     let first = 3 + preserve_fds as RawFd;
@@ -70,8 +78,13 @@ pub fn spawn(init_binary: &[u8], plan: &[u8], pass_fds: &[RawFd], preserve_fds: 
     let end = plan_target + 1;
     let mut sources: Vec<RawFd> = pass_fds.to_vec();
     sources.push(plan_fd.as_raw_fd());
-    // The init memfd may itself sit in the target range: it is moved up too
-    // and exec'd from its high copy.
+    // Then the stdio replacements, and last the init memfd: either may sit in
+    // the target range, so they are moved up too (the memfd is exec'd from
+    // its high copy).
+    let n_placed = sources.len();
+    if let Some(io) = stdio {
+        sources.extend_from_slice(&io);
+    }
     sources.push(exe);
 
     let arg0 = CString::new(argv0).map_err(|_| SysError::new("execve", "argv0", nix::errno::Errno::EINVAL))?;
@@ -112,8 +125,13 @@ pub fn spawn(init_binary: &[u8], plan: &[u8], pass_fds: &[RawFd], preserve_fds: 
             high[i] = h;
         }
         let exe_high = high[high.len() - 1];
-        for (i, &h) in high[..high.len() - 1].iter().enumerate() {
+        for (i, &h) in high[..n_placed].iter().enumerate() {
             if libc::dup2(h, first + i as RawFd) < 0 {
+                libc::_exit(126);
+            }
+        }
+        for (i, &h) in high[n_placed..high.len() - 1].iter().enumerate() {
+            if libc::dup2(h, i as RawFd) < 0 {
                 libc::_exit(126);
             }
         }

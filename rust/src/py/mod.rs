@@ -12,10 +12,18 @@ static INIT_BINARY: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pyrunc-ini
 /// Start the container's init (stage 1) and return its pid. `pass_fds[i]`
 /// becomes fd 3+preserve_fds+i in the init; see pyrunc_core::spawn.
 #[pyfunction]
-#[pyo3(signature = (plan, pass_fds, preserve_fds=0, argv0="pyrunc:[1:INIT]"))]
-fn spawn(py: Python<'_>, plan: &[u8], pass_fds: Vec<i32>, preserve_fds: u32, argv0: &str) -> PyResult<i32> {
+#[pyo3(signature = (plan, pass_fds, preserve_fds=0, argv0="pyrunc:[1:INIT]", stdio=None))]
+fn spawn(
+    py: Python<'_>,
+    plan: &[u8],
+    pass_fds: Vec<i32>,
+    preserve_fds: u32,
+    argv0: &str,
+    stdio: Option<(i32, i32, i32)>,
+) -> PyResult<i32> {
     let plan = plan.to_vec();
-    py.allow_threads(|| pyrunc_core::spawn::spawn(INIT_BINARY, &plan, &pass_fds, preserve_fds, argv0))
+    let stdio = stdio.map(|(a, b, c)| [a, b, c]);
+    py.allow_threads(|| pyrunc_core::spawn::spawn(INIT_BINARY, &plan, &pass_fds, preserve_fds, argv0, stdio))
         .map_err(errors::to_py)
 }
 
