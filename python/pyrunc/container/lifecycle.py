@@ -300,12 +300,6 @@ def _root_ids(linux: dict[str, Any]) -> tuple[int, int]:
     return host(linux.get("uidMappings") or []), host(linux.get("gidMappings") or [])
 
 
-def _remove_state_dir(sd: StateDir) -> None:
-    # NOTIFY_SOCKET's directory is the one subdirectory a state dir has.
-    from pyrunc.container import notify
-
-    notify.remove_dir(sd)
-    sd.remove()
 
 
 def _undo_create(sd: StateDir, st: ContainerState, mgr: Any, stage1: int) -> None:
@@ -318,7 +312,7 @@ def _undo_create(sd: StateDir, st: ContainerState, mgr: Any, stage1: int) -> Non
             mgr.kill_all(signal.SIGKILL)
         with contextlib.suppress(Exception):
             _destroy_cgroup(mgr)
-    _remove_state_dir(sd)
+    sd.remove()
 
 
 def _destroy_cgroup(mgr: Any) -> None:
@@ -631,7 +625,7 @@ def delete(root: str, cid: str, force: bool = False) -> None:
     with sd.lock():
         if not sd.has_state():
             # A create that died before writing anything: runc removes the dir.
-            _remove_state_dir(sd)
+            sd.remove()
             if force:
                 return
             raise ContainerNotExist()
@@ -661,7 +655,7 @@ def _destroy(sd: StateDir, st: ContainerState, mgr: Any) -> None:
             _destroy_cgroup(mgr)
         except (OSError, PyruncError) as e:
             _warn(f"remove cgroup: {e}")
-    _remove_state_dir(sd)
+    sd.remove()
 
 
 # --------------------------------------------------------------------------- pause, resume, update, events (control.py)

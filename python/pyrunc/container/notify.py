@@ -54,15 +54,6 @@ def add_to_plan(plan: dict[str, Any], config: dict[str, Any], sd: StateDir) -> N
     config.setdefault("process", {}).setdefault("env", []).append(env)
 
 
-def remove_dir(sd: StateDir) -> None:
-    """Remove the socket's directory (before the state dir goes)."""
-    d = os.path.join(sd.path, DIR)
-    with contextlib.suppress(FileNotFoundError):
-        os.unlink(os.path.join(d, SOCK))
-    with contextlib.suppress(FileNotFoundError):
-        os.rmdir(d)
-
-
 class Proxy:
     """The container side's socket, bound in the state dir."""
 
@@ -120,4 +111,4 @@ class Proxy:
                 c.send(m)
 
 
-__all__ = ["Proxy", "add_to_plan", "host_socket", "remove_dir"]
+__all__ = ["Proxy", "add_to_plan", "host_socket"]

@@ -71,6 +71,25 @@ def dumps_go(obj: Any, indent: int | None = None) -> str:
     return text
 
 
+def _remove_tree(path: str) -> None:
+    try:
+        names = os.listdir(path)
+    except FileNotFoundError:
+        return
+    for n in names:
+        p = os.path.join(path, n)
+        try:
+            os.unlink(p)
+        except IsADirectoryError:
+            _remove_tree(p)
+        except FileNotFoundError:
+            pass
+    try:
+        os.rmdir(path)
+    except FileNotFoundError:
+        pass
+
+
 def reap(pid: int) -> int | None:
     """waitpid(pid) when it is our child; None when it is not (or already reaped)."""
     if pid <= 0:
@@ -287,20 +306,9 @@ class StateDir:
         atomic_write(self.state_file, json.dumps(st._fields()).encode())
 
     def remove(self) -> None:
-        """Remove the dir and what it holds (state.json, exec.fifo, tmp files)."""
-        try:
-            names = os.listdir(self.path)
-        except FileNotFoundError:
-            return
-        for n in names:
-            try:
-                os.unlink(os.path.join(self.path, n))
-            except FileNotFoundError:
-                pass
-        try:
-            os.rmdir(self.path)
-        except FileNotFoundError:
-            pass
+        """Remove the dir and all it holds (state.json, exec.fifo, tmp files,
+        the NOTIFY_SOCKET directory), never following a symlink."""
+        _remove_tree(self.path)
 
     def owner(self) -> str:
         """The user name of the dir's owner, ``#UID`` when unknown (runc's list)."""
