@@ -103,15 +103,17 @@ def test_events_stream_ends_when_the_container_stops(runtime: Runtime, bundle: B
     bundle.set_args("sleep", "600")
     cid = run_detached(runtime, bundle)
     try:
-        p = runtime.popen("events", "--interval", "10s", cid, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            time.sleep(0.5)
-            runtime.ok("kill", cid, "KILL")
-            assert p.wait(timeout=10) == 0
-        finally:
-            if p.poll() is None:
-                p.kill()
-                p.wait()
+        with tempfile.TemporaryFile() as out:
+            p = runtime.popen("events", "--interval", "200ms", cid, stdout=out, stderr=subprocess.DEVNULL)
+            try:
+                # the stream is running once it has printed something
+                wait_for(lambda: out.tell() > 0 or out.seek(0, 2) > 0, timeout=60, what="a first event")
+                runtime.ok("kill", cid, "KILL")
+                assert p.wait(timeout=30) == 0
+            finally:
+                if p.poll() is None:
+                    p.kill()
+                    p.wait()
     finally:
         runtime.ok("delete", "-f", cid)
 
