@@ -6,6 +6,7 @@ import pytest
 from pyrunc.cli import exec as exec_cmd
 from pyrunc.cli import kill as kill_cmd
 from pyrunc.cli import ps as ps_cmd
+from pyrunc.container import ps as ps_mod
 from pyrunc.errors import PyruncError
 
 
@@ -87,6 +88,6 @@ def test_kill_interspersed_flags():
 
 def test_ps_filter_keeps_header_and_container_pids():
     out = "UID PID PPID CMD\nroot 1 0 init\nroot 42 1 sleep\nroot 43 1 sh\n"
-    assert ps_cmd.filter_ps(out, [42]) == "UID PID PPID CMD\nroot 42 1 sleep\n"
+    assert ps_mod.filter_ps(out, [42]) == "UID PID PPID CMD\nroot 42 1 sleep\n"
     with pytest.raises(PyruncError, match="couldn't find PID field"):
-        ps_cmd.filter_ps("UID CMD\n", [1])
+        ps_mod.filter_ps("UID CMD\n", [1])
