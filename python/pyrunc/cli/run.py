@@ -4,7 +4,6 @@ from __future__ import annotations
 from pyrunc.cli.command import command, flag
 from pyrunc.cli.context import GlobalOptions, call, validate_id
 from pyrunc.cli.options import absolute, create_kwargs, create_options
-from pyrunc.errors import NotImplementedYet
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # typing costs more than a command's own work
@@ -41,13 +40,5 @@ def do_run(
     validate_id(cid)
     bundle_dir = absolute(bundle or ".")
     kw = create_kwargs(opts, bundle_dir, flags)
-    if kw.get("pidfd_socket"):
-        # run() forwards **create_kwargs; ask create() whether it takes the flag.
-        import inspect
-
-        from pyrunc.cli.context import lifecycle
-
-        if "pidfd_socket" not in inspect.signature(lifecycle("create", "run")).parameters:
-            raise NotImplementedYet("run --pidfd-socket is not implemented yet")
     rc = call("run", "run", opts.root, cid, bundle_dir, detach=detach, keep=keep, no_subreaper=no_subreaper, **kw)
     return int(rc or 0)
