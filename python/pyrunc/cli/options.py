@@ -12,52 +12,34 @@ if TYPE_CHECKING:  # typing costs more than a command's own work
     F = Callable[..., Any]
 
 
-def bundle_option(f: F) -> F:
-    return option("--bundle", "-b", help="path to the root of the bundle directory, defaults to the current directory")(f)
-
-
-def console_socket_option(f: F) -> F:
-    return option(
-        "--console-socket",
-        help="path to an AF_UNIX socket which will receive a file descriptor referencing "
-        "the master end of the console's pseudoterminal",
-    )(f)
-
-
-def pidfd_socket_option(f: F) -> F:
-    return option(
-        "--pidfd-socket",
-        help="path to an AF_UNIX socket which will receive a file descriptor referencing the init process",
-    )(f)
-
-
-def pid_file_option(f: F) -> F:
-    return option("--pid-file", help="specify the file to write the process id to")(f)
-
-
-def preserve_fds_option(f: F) -> F:
-    return option(
-        "--preserve-fds",
-        kind="int",
-        default=0,
-        help="Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)",
-    )(f)
-
-
-def no_pivot_option(f: F) -> F:
-    return flag(
-        "--no-pivot",
-        help="do not use pivot root to jail process inside rootfs.  This should be used "
-        "whenever the rootfs is on top of a ramdisk",
-    )(f)
-
-
-def no_new_keyring_option(f: F) -> F:
-    return flag(
-        "--no-new-keyring",
-        help="do not create a new session keyring for the container.  This will cause the "
-        "container to inherit the calling processes session key",
-    )(f)
+# Each is a decorator; a Flag is never changed after it is made, so commands share them.
+bundle_option = option("--bundle", "-b", help="path to the root of the bundle directory, defaults to the current directory")
+console_socket_option = option(
+    "--console-socket",
+    help="path to an AF_UNIX socket which will receive a file descriptor referencing "
+    "the master end of the console's pseudoterminal",
+)
+pidfd_socket_option = option(
+    "--pidfd-socket",
+    help="path to an AF_UNIX socket which will receive a file descriptor referencing the init process",
+)
+pid_file_option = option("--pid-file", help="specify the file to write the process id to")
+preserve_fds_option = option(
+    "--preserve-fds",
+    kind="int",
+    default=0,
+    help="Pass N additional file descriptors to the container (stdio + $LISTEN_FDS + N in total)",
+)
+no_pivot_option = flag(
+    "--no-pivot",
+    help="do not use pivot root to jail process inside rootfs.  This should be used "
+    "whenever the rootfs is on top of a ramdisk",
+)
+no_new_keyring_option = flag(
+    "--no-new-keyring",
+    help="do not create a new session keyring for the container.  This will cause the "
+    "container to inherit the calling processes session key",
+)
 
 
 def create_options(f: F) -> F:
