@@ -9,18 +9,16 @@ uses, does the same). Semantic checks live in :mod:`pyrunc.spec.validate`.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import json
-import logging
 import os
-import typing
-from typing import Any, Literal, Union, overload
+from typing import TYPE_CHECKING, Any, Literal, Union, overload
 
 from pyrunc.errors import SpecError, field_path
 from pyrunc.spec import model
 from pyrunc.spec.model import Process, Spec, json_key
 
-log = logging.getLogger("pyrunc")
+if TYPE_CHECKING:
+    Path = tuple[Union[str, int], ...]
 
 _RANGES = {
     "uint16": (0, 2**16 - 1),
@@ -29,8 +27,6 @@ _RANGES = {
     "int32": (-(2**31), 2**31 - 1),
     "int64": (-(2**63), 2**63 - 1),
 }
-
-Path = tuple[Union[str, int], ...]
 
 
 def _json_type(v: Any) -> str:
@@ -53,27 +49,53 @@ def _fail(path: Path, expected: str, v: Any) -> SpecError:
     return SpecError(field_path(*path), f"expected {expected}, got {_json_type(v)}")
 
 
-@functools.cache
-def _hints(cls: type) -> dict[str, Any]:
-    return typing.get_type_hints(cls, vars(model))
+# Field tables, one per model class, built on first use from the annotation
+# strings (the model uses `from __future__ import annotations`): resolving them
+# with typing.get_type_hints() would import and run far more than `create` needs.
+# A type is a model class, bool/int/str, or ("list" | "dict", item type).
+_TABLES: dict[type, tuple[tuple[str, str, Any, str, bool], ...]] = {}
+_SCALARS = {"bool": bool, "int": int, "str": str}
+
+
+def _parse_type(s: str) -> Any:
+    s = s.strip()
+    if s.startswith("Optional[") and s.endswith("]"):
+        return _parse_type(s[9:-1])
+    if s.startswith("list[") and s.endswith("]"):
+        return ("list", _parse_type(s[5:-1]))
+    if s.startswith("dict[str,") and s.endswith("]"):
+        return ("dict", _parse_type(s[9:-1]))
+    if s in _SCALARS:
+        return _SCALARS[s]
+    tp = getattr(model, s, None)
+    if not (isinstance(tp, type) and dataclasses.is_dataclass(tp)):
+        raise TypeError(f"unsupported model type {s!r}")  # a bug in model.py
+    return tp
+
+
+def _table(cls: type) -> tuple[tuple[str, str, Any, str, bool], ...]:
+    t = _TABLES.get(cls)
+    if t is None:
+        t = _TABLES[cls] = tuple(
+            (f.name, json_key(f.name), _parse_type(f.type), f.metadata.get("kind", ""),  # type: ignore[arg-type]
+             bool(f.metadata.get("required")))
+            for f in dataclasses.fields(cls)
+        )
+    return t
 
 
 def _convert(tp: Any, v: Any, path: Path, kind: str = "") -> Any:
-    origin = typing.get_origin(tp)
-    if origin is Union:  # Optional[X]
-        (tp,) = [a for a in typing.get_args(tp) if a is not type(None)]
-        return _convert(tp, v, path, kind)
-    if origin is list:
-        if not isinstance(v, list):
-            raise _fail(path, "an array", v)
-        (item,) = typing.get_args(tp)
-        return [_convert(item, x, (*path, i), kind) for i, x in enumerate(v)]
-    if origin is dict:
+    if tp.__class__ is tuple:
+        if tp[0] == "list":
+            if not isinstance(v, list):
+                raise _fail(path, "an array", v)
+            item = tp[1]
+            return [_convert(item, x, (*path, i), kind) for i, x in enumerate(v)]
         if not isinstance(v, dict):
             raise _fail(path, "an object", v)
-        _, item = typing.get_args(tp)
+        item = tp[1]
         return {k: _convert(item, x, (*path, k), kind) for k, x in v.items()}
-    if isinstance(tp, type) and dataclasses.is_dataclass(tp):
+    if tp not in _SCALAR_TYPES:
         if not isinstance(v, dict):
             raise _fail(path, "an object", v)
         return _build(tp, v, path)
@@ -96,17 +118,18 @@ def _convert(tp: Any, v: Any, path: Path, kind: str = "") -> Any:
     raise TypeError(f"unsupported model type {tp!r}")  # a bug in model.py
 
 
+_SCALAR_TYPES = (bool, int, str)
+
+
 def _build(cls: type, d: dict[str, Any], path: Path) -> Any:
-    hints = _hints(cls)
     kwargs = {}
-    for f in dataclasses.fields(cls):
-        key = json_key(f.name)
+    for name, key, tp, kind, required in _table(cls):
         v = d.get(key)
         if v is None:
-            if f.metadata.get("required"):
+            if required:
                 raise SpecError(field_path(*path, key), "missing required property")
             continue
-        kwargs[f.name] = _convert(hints[f.name], v, (*path, key), f.metadata.get("kind", ""))
+        kwargs[name] = _convert(tp, v, (*path, key), kind)
     return cls(**kwargs)
 
 
@@ -181,7 +204,11 @@ def load_bundle(
     if validate:
         from pyrunc.spec.validate import validate as _validate
 
-        for w in _validate(spec, rootless=rootless, bundle=bundle_dir, no_pivot=no_pivot,
-                           systemd_cgroup=systemd_cgroup):
-            log.warning("%s", w)
+        warnings = _validate(spec, rootless=rootless, bundle=bundle_dir, no_pivot=no_pivot,
+                             systemd_cgroup=systemd_cgroup)
+        if warnings:
+            import logging  # only when there is something to say: it is a large import
+
+            for w in warnings:
+                logging.getLogger("pyrunc").warning("%s", w)
     return spec

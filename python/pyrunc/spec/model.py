@@ -24,10 +24,17 @@ if TYPE_CHECKING:
 else:
 
     def dataclass(cls: type) -> type:
-        # `create` builds these 40 classes on every run: generating only
-        # __init__ (repr and eq come from _Model) saves two thirds of the
-        # exec()s dataclasses does per class.
-        return dataclasses.dataclass(cls, repr=False, eq=False)
+        # `create` builds these 40 classes on every run. dataclasses would
+        # compile an __init__ per class and, for a class without a docstring,
+        # run inspect.signature() to write one: _Model.__init__ (from a field
+        # table) and a short docstring spare both; repr and eq come from _Model.
+        if cls.__doc__ is None:
+            cls.__doc__ = f"{cls.__name__}({', '.join(cls.__annotations__)})"
+        cls = dataclasses.dataclass(cls, init=False, repr=False, eq=False)
+        cls._init_fields = tuple(  # type: ignore[attr-defined]
+            (f.name, f.default, f.default_factory) for f in dataclasses.fields(cls)
+        )
+        return cls
 
 
 # attribute name -> JSON key, where the plain snake->camel rule gets it wrong
@@ -67,6 +74,29 @@ def _f(default: Any = None, *, kind: str = "", required: bool = False, keep_empt
 class _Model:
     """Mixin: JSON serialisation, repr and equality shared by every spec
     dataclass (what @dataclass's generated __repr__ and __eq__ do)."""
+
+    _init_fields: tuple[tuple[str, Any, Any], ...] = ()
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        # What @dataclass's generated __init__ does (every field has a default).
+        table = self._init_fields
+        if len(args) > len(table):
+            raise TypeError(f"{type(self).__qualname__}.__init__() takes {len(table) + 1} positional "
+                            f"arguments but {len(args) + 1} were given")
+        for (name, _, _), v in zip(table, args):
+            if name in kwargs:
+                raise TypeError(f"{type(self).__qualname__}.__init__() got multiple values for argument {name!r}")
+            kwargs[name] = v
+        for name, default, factory in table:
+            if name in kwargs:
+                setattr(self, name, kwargs.pop(name))
+            elif factory is not dataclasses.MISSING:
+                setattr(self, name, factory())
+            else:
+                setattr(self, name, default)
+        if kwargs:
+            raise TypeError(f"{type(self).__qualname__}.__init__() got an unexpected keyword argument "
+                            f"{next(iter(kwargs))!r}")
 
     def __repr__(self) -> str:
         fields = ", ".join(f"{f.name}={getattr(self, f.name)!r}" for f in dataclasses.fields(self) if f.repr)  # type: ignore[arg-type]
