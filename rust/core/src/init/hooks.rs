@@ -94,9 +94,9 @@ fn write_ignoring_epipe(fd: i32, mut buf: &[u8]) {
             buf = &buf[n as usize..];
         }
         // Drop a pending SIGPIPE before unblocking.
-        let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        let ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
         let mut info: libc::siginfo_t = std::mem::zeroed();
-        libc::sigtimedwait(&set, &mut info, &mut ts);
+        libc::sigtimedwait(&set, &mut info, &ts);
         libc::sigprocmask(libc::SIG_SETMASK, &old, std::ptr::null_mut());
     }
 }

@@ -24,7 +24,7 @@ fn create_device(root: &OwnedFd, d: &Device, bind: bool) -> Result<(), InitError
     unsafe { libc::unlinkat(pfd.as_raw_fd(), cname.as_ptr(), 0) };
     if bind {
         let target = touch(root, &d.path).map_err(|e| InitError::sys(field, format!("create {}", d.path), e))?;
-        return mount(Some(&d.path), &fd_path(&target), None, libc::MS_BIND as u64, None)
+        return mount(Some(&d.path), &fd_path(&target), None, libc::MS_BIND, None)
             .map_err(|e| InitError::sys(field, format!("bind device {}", d.path), e));
     }
     let kind = match d.kind.as_str() {

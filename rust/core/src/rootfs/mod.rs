@@ -35,7 +35,7 @@ pub fn prepare(rootfs: &Rootfs, cwd: &str) -> Result<RootFd, InitError> {
     do_mount(None, "/", None, rootfs.propagation, None)
         .map_err(|e| InitError::sys("linux.rootfsPropagation", format!("make / {}", mount::flag_names(rootfs.propagation)), e))?;
     // pivot_root needs the rootfs to be a mount point.
-    let rec = (libc::MS_BIND | libc::MS_REC) as u64;
+    let rec = libc::MS_BIND | libc::MS_REC;
     do_mount(Some(&rootfs.path), &rootfs.path, Some("bind"), rec, None)
         .map_err(|e| InitError::sys("root.path", format!("bind {} onto itself", rootfs.path), e))?;
     let root = open_dir(&rootfs.path).map_err(|e| InitError::sys("root.path", "open rootfs", e))?;
@@ -65,7 +65,7 @@ pub fn enter(rootfs: &Rootfs, root: RootFd) -> Result<(), InitError> {
     let err = |what: &str, e: SysError| InitError::sys("root.path", what.to_string(), e);
     if rootfs.no_pivot {
         nix::unistd::fchdir(root.0.as_raw_fd()).map_err(|e| err("fchdir rootfs", SysError::new("fchdir", &rootfs.path, e)))?;
-        do_mount(Some(&rootfs.path), "/", None, libc::MS_MOVE as u64, None).map_err(|e| err("move rootfs to /", e))?;
+        do_mount(Some(&rootfs.path), "/", None, libc::MS_MOVE, None).map_err(|e| err("move rootfs to /", e))?;
         nix::unistd::chroot(".").map_err(|e| err("chroot", SysError::new("chroot", &rootfs.path, e)))?;
     } else {
         pivot_root(&root.0).map_err(|e| err("pivot_root", e))?;
@@ -85,7 +85,7 @@ fn pivot_root(new_root: &OwnedFd) -> Result<(), SysError> {
     }
     nix::unistd::fchdir(old_root.as_raw_fd()).map_err(|e| SysError::new("fchdir", "old root", e))?;
     // The unmount must not propagate to the host.
-    do_mount(None, ".", None, (libc::MS_SLAVE | libc::MS_REC) as u64, None)?;
+    do_mount(None, ".", None, libc::MS_SLAVE | libc::MS_REC, None)?;
     umount2(".", libc::MNT_DETACH)?;
     Ok(())
 }

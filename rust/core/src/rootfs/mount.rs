@@ -5,36 +5,15 @@ use super::resolve::{fd_path, mkdir_all, open_in_root, touch};
 use super::sys::{mount, mount_setattr_recursive, statvfs_locked_flags};
 use crate::error::{InitError, SysError};
 use crate::plan::Mount;
-use std::os::fd::OwnedFd;
+use std::os::fd::{AsRawFd, OwnedFd};
 
-const MS_PROPAGATION: u64 = (libc::MS_SHARED | libc::MS_PRIVATE | libc::MS_SLAVE | libc::MS_UNBINDABLE) as u64;
-const MS_BIND: u64 = libc::MS_BIND as u64;
-const MS_REC: u64 = libc::MS_REC as u64;
+const MS_PROPAGATION: u64 = libc::MS_SHARED | libc::MS_PRIVATE | libc::MS_SLAVE | libc::MS_UNBINDABLE;
+const MS_BIND: u64 = libc::MS_BIND;
+const MS_REC: u64 = libc::MS_REC;
 
 /// The flags in runc's mountError style: `MS_BIND|MS_REC`.
 pub fn flag_names(flags: u64) -> String {
-    const NAMES: &[(u64, &str)] = &[
-        (libc::MS_RDONLY as u64, "MS_RDONLY"),
-        (libc::MS_NOSUID as u64, "MS_NOSUID"),
-        (libc::MS_NODEV as u64, "MS_NODEV"),
-        (libc::MS_NOEXEC as u64, "MS_NOEXEC"),
-        (libc::MS_SYNCHRONOUS as u64, "MS_SYNCHRONOUS"),
-        (libc::MS_REMOUNT as u64, "MS_REMOUNT"),
-        (libc::MS_DIRSYNC as u64, "MS_DIRSYNC"),
-        (libc::MS_NOATIME as u64, "MS_NOATIME"),
-        (libc::MS_NODIRATIME as u64, "MS_NODIRATIME"),
-        (MS_BIND, "MS_BIND"),
-        (libc::MS_MOVE as u64, "MS_MOVE"),
-        (MS_REC, "MS_REC"),
-        (libc::MS_PRIVATE as u64, "MS_PRIVATE"),
-        (libc::MS_SLAVE as u64, "MS_SLAVE"),
-        (libc::MS_SHARED as u64, "MS_SHARED"),
-        (libc::MS_UNBINDABLE as u64, "MS_UNBINDABLE"),
-        (libc::MS_RELATIME as u64, "MS_RELATIME"),
-        (libc::MS_STRICTATIME as u64, "MS_STRICTATIME"),
-    ];
-    let names: Vec<&str> = NAMES.iter().filter(|(b, _)| flags & b != 0).map(|(_, n)| *n).collect();
-    if names.is_empty() { format!("{flags:#x}") } else { names.join("|") }
+    crate::low::flag_names(flags, "MS_")
 }
 
 fn describe(m: &Mount, flags: u64) -> String {
@@ -51,7 +30,7 @@ fn describe(m: &Mount, flags: u64) -> String {
 pub fn mount_one(root: &OwnedFd, m: &Mount, mount_label: &str) -> Result<(), InitError> {
     let field = m.field.as_str();
     let sys = |flags: u64| move |e: SysError| InitError::sys(field, describe(m, flags), e);
-    if m.flags & libc::MS_REMOUNT as u64 != 0 {
+    if m.flags & libc::MS_REMOUNT != 0 {
         let mounted = open_in_root(root, &m.destination, libc::O_PATH)
             .map_err(|e| InitError::sys(format!("{field}.destination"), format!("open {}", m.destination), e))?;
         return mount(None, &fd_path(&mounted), None, m.flags, None).map_err(sys(m.flags));
@@ -60,19 +39,17 @@ pub fn mount_one(root: &OwnedFd, m: &Mount, mount_label: &str) -> Result<(), Ini
     let target = if is_bind && m.dest_is_file { touch(root, &m.destination) } else { mkdir_all(root, &m.destination, 0o755) }
         .map_err(|e| InitError::sys(format!("{field}.destination"), format!("create mount destination {}", m.destination), e))?;
     let flags = m.flags & !MS_PROPAGATION;
-    if let (true, Some(fd)) = (is_bind, m.idmap_fd) {
-        move_mount_fd(fd, &target)
-            .map_err(|e| InitError::sys(field, format!("move idmapped mount of {} to {}", m.source, m.destination), e))?;
-        let extra = flags & !(MS_BIND | MS_REC);
-        if extra != 0 {
-            remount_bind(root, m, extra).map_err(sys(extra | libc::MS_REMOUNT as u64))?;
+    if is_bind {
+        if let Some(fd) = m.idmap_fd {
+            move_mount_fd(fd, &target)
+                .map_err(|e| InitError::sys(field, format!("move idmapped mount of {} to {}", m.source, m.destination), e))?;
+        } else {
+            let bind = MS_BIND | (flags & MS_REC);
+            mount(Some(&m.source), &fd_path(&target), None, bind, None).map_err(sys(bind))?;
         }
-    } else if is_bind {
-        let bind = MS_BIND | (flags & MS_REC);
-        mount(Some(&m.source), &fd_path(&target), None, bind, None).map_err(sys(bind))?;
         let extra = flags & !(MS_BIND | MS_REC);
         if extra != 0 {
-            remount_bind(root, m, extra).map_err(sys(extra | libc::MS_REMOUNT as u64))?;
+            remount_bind(root, m, extra).map_err(sys(extra | libc::MS_REMOUNT))?;
         }
     } else {
         let mut data = m.data.clone();
@@ -89,7 +66,7 @@ pub fn mount_one(root: &OwnedFd, m: &Mount, mount_label: &str) -> Result<(), Ini
             // the network namespace: bind the host's instead, as runc does.
             Err(e) if m.fstype == "sysfs" && e.errno == nix::errno::Errno::EPERM => {
                 mount(Some("/sys"), &fd_path(&target), None, MS_BIND | MS_REC, None).map_err(sys(MS_BIND | MS_REC))?;
-                let extra = flags & (libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC) as u64;
+                let extra = flags & (libc::MS_RDONLY | libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC);
                 if extra != 0 {
                     remount_bind(root, m, extra).map_err(sys(extra))?;
                 }
@@ -119,28 +96,17 @@ fn move_mount_fd(fd: i32, target: &OwnedFd) -> Result<(), SysError> {
     const MOVE_MOUNT_T_EMPTY_PATH: u32 = 0x40;
     // SAFETY: stage 0 passed this fd for us alone; we own and close it.
     let src = unsafe { <OwnedFd as std::os::fd::FromRawFd>::from_raw_fd(fd) };
-    // SAFETY: two live fds and empty C paths.
-    let r = unsafe {
-        libc::syscall(
-            libc::SYS_move_mount,
-            std::os::fd::AsRawFd::as_raw_fd(&src),
-            c"".as_ptr(),
-            std::os::fd::AsRawFd::as_raw_fd(target),
-            c"".as_ptr(),
-            MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH,
-        )
-    };
-    if r < 0 {
-        return Err(SysError::last("move_mount", format!("fd {fd}")));
-    }
-    Ok(())
+    let empty = std::path::Path::new("");
+    let flags = MOVE_MOUNT_F_EMPTY_PATH | MOVE_MOUNT_T_EMPTY_PATH;
+    crate::low::move_mount(src.as_raw_fd(), empty, target.as_raw_fd(), empty, flags)
+        .map_err(|e| SysError { arg: format!("fd {fd}"), ..e })
 }
 
 /// Apply ro/nosuid/... to a bind mount: MS_REMOUNT|MS_BIND on the new mount.
 /// Flags the kernel locked on the source (in a user namespace) must be kept.
 fn remount_bind(root: &OwnedFd, m: &Mount, extra: u64) -> Result<(), SysError> {
     let mounted = open_in_root(root, &m.destination, libc::O_PATH)?;
-    let flags = MS_BIND | libc::MS_REMOUNT as u64 | extra;
+    let flags = MS_BIND | libc::MS_REMOUNT | extra;
     match mount(None, &fd_path(&mounted), None, flags, None) {
         Err(e) if e.errno == nix::errno::Errno::EPERM => {
             let locked = statvfs_locked_flags(&mounted)?;

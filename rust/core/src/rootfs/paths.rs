@@ -37,11 +37,11 @@ pub fn mask_paths(paths: &[String]) -> Result<(), InitError> {
             Err(e) => return Err(InitError::msg(field, format!("stat {p}: {e}"))),
         };
         let r = if meta.is_dir() {
-            mount(Some("tmpfs"), p, Some("tmpfs"), libc::MS_RDONLY as u64, None)
+            mount(Some("tmpfs"), p, Some("tmpfs"), libc::MS_RDONLY, None)
         } else if meta.file_type().is_symlink() {
             continue;
         } else {
-            mount(Some(&null_path), p, None, libc::MS_BIND as u64, None)
+            mount(Some(&null_path), p, None, libc::MS_BIND, None)
         };
         r.map_err(|e| InitError::sys(field, format!("mask {p}"), e))?;
     }
@@ -54,7 +54,7 @@ pub fn readonly_paths(paths: &[String]) -> Result<(), InitError> {
         if std::fs::symlink_metadata(p).is_err() {
             continue;
         }
-        let rec = (libc::MS_BIND | libc::MS_REC) as u64;
+        let rec = libc::MS_BIND | libc::MS_REC;
         mount(Some(p), p, None, rec, None).map_err(|e| InitError::sys(&field, format!("bind {p}"), e))?;
         remount_readonly(p).map_err(|e| InitError::sys(&field, format!("remount {p} read-only"), e))?;
     }
@@ -63,7 +63,7 @@ pub fn readonly_paths(paths: &[String]) -> Result<(), InitError> {
 
 /// MS_REMOUNT|MS_BIND|MS_RDONLY keeping the flags a user namespace locked.
 pub fn remount_readonly(path: &str) -> Result<(), SysError> {
-    let flags = (libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY) as u64;
+    let flags = libc::MS_BIND | libc::MS_REMOUNT | libc::MS_RDONLY;
     match mount(None, path, None, flags, None) {
         Err(e) if e.errno == nix::errno::Errno::EPERM => {
             let c = std::ffi::CString::new(path).expect("path");

@@ -39,7 +39,7 @@ pub fn statvfs_locked_flags(fd: &OwnedFd) -> SysResult<u64> {
         (FsFlags::ST_RELATIME, libc::MS_RELATIME),
     ] {
         if f.contains(ff) {
-            out |= ms as u64;
+            out |= ms;
         }
     }
     Ok(out)
