@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import contextlib
 import os
-import socket
-from typing import Any
 
 from pyrunc.container.state import StateDir, proc_start_time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    # `start` imports this module on every call; socket (and typing) only
+    # matter with NOTIFY_SOCKET set, so they are imported where used.
+    import socket
+    from typing import Any
 
 ENV = "NOTIFY_SOCKET"
 DIR = "notify"
@@ -72,6 +77,8 @@ class Proxy:
         path = os.path.join(d, SOCK)
         with contextlib.suppress(FileNotFoundError):
             os.unlink(path)
+        import socket
+
         s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC)
         try:
             s.bind(path)
@@ -105,6 +112,8 @@ class Proxy:
             self.close()
 
     def _send(self, msgs: list[bytes]) -> None:
+        import socket
+
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as c:
             c.connect(_address(self.host))
             for m in msgs:
