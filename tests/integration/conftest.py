@@ -7,6 +7,7 @@ another runtime binary, to check the tests themselves.
 """
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import os
@@ -318,6 +319,34 @@ def no_leftovers(tmp_path: Path, runtimes: list[Runtime]) -> Iterator[None]:
 
 
 # ---------------------------------------------------------------- helpers
+
+
+@contextlib.contextmanager
+def traversable_dirs(path: Path) -> Iterator[None]:
+    """o+x on ``path`` and its parents for the block (pytest's temp dirs are
+    0700), so a container root mapped to an unprivileged host uid, or another
+    user, reaches what lies below; the modes are restored afterwards."""
+    saved = []
+    for p in [path, *path.parents]:
+        if p == Path("/"):
+            break
+        mode = p.stat().st_mode & 0o7777
+        if not mode & 0o001:
+            saved.append((p, mode))
+            os.chmod(p, mode | 0o001)
+    try:
+        yield
+    finally:
+        for p, mode in saved:
+            os.chmod(p, mode)
+
+
+@pytest.fixture
+def traversable(tmp_path: Path) -> Iterator[None]:
+    """The test's bundle dirs reachable by a container root mapped to an
+    unprivileged host uid (see :func:`traversable_dirs`)."""
+    with traversable_dirs(tmp_path):
+        yield
 
 
 def wait_for(check: Callable[[], Any], timeout: float = 10, what: str = "condition") -> Any:

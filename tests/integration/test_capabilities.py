@@ -4,10 +4,8 @@ user namespace."""
 from __future__ import annotations
 
 import os
-from pathlib import Path
 from typing import Any
 
-import pytest
 from conftest import Bundle, Runtime
 
 CAP = {"CAP_CHOWN": 0, "CAP_KILL": 5, "CAP_SETGID": 6, "CAP_SETUID": 7, "CAP_NET_BIND_SERVICE": 10,
@@ -33,22 +31,6 @@ def read_caps(out: str) -> dict[str, int]:
 def _caps_cfg(**sets: list[str]) -> dict[str, list[str]]:
     return {name: list(sets.get(name, [])) for name in SETS.values()}
 
-
-@pytest.fixture
-def traversable(tmp_path: Path) -> Any:
-    """Let a container root mapped to an unprivileged host uid reach its
-    bundle: pytest's 0700 temp dirs get o+x for the test, then back."""
-    saved = []
-    for p in [tmp_path, *tmp_path.parents]:
-        if p == Path("/"):
-            break
-        mode = p.stat().st_mode & 0o7777
-        if not mode & 0o001:
-            saved.append((p, mode))
-            os.chmod(p, mode | 0o001)
-    yield
-    for p, mode in saved:
-        os.chmod(p, mode)
 
 
 def test_capabilities_of_a_non_root_process(runtime: Runtime, bundle: Bundle) -> None:

@@ -251,22 +251,6 @@ def test_exec_api_errors(runtime: Runtime, running: str) -> None:
         Api(root=str(runtime.root)).exec("pyt-none", ["true"])
 
 
-@pytest.fixture
-def traversable(tmp_path: Path) -> Any:
-    """o+x on pytest's 0700 temp dirs, so a container root mapped to an
-    unprivileged host uid reaches its bundle; restored afterwards."""
-    saved = []
-    for p in [tmp_path, *tmp_path.parents]:
-        if p == Path("/"):
-            break
-        mode = p.stat().st_mode & 0o7777
-        if not mode & 0o001:
-            saved.append((p, mode))
-            os.chmod(p, mode | 0o001)
-    yield
-    for p, mode in saved:
-        os.chmod(p, mode)
-
 
 def test_exec_joins_user_namespace_first(runtime: Runtime, make_bundle: Any, traversable: None) -> None:
     b = make_bundle("sleep", "300")

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import CGROUP_ROOT, is_pyrunc
+from conftest import CGROUP_ROOT, is_pyrunc, traversable_dirs
 
 pytestmark = pytest.mark.skipif(not is_pyrunc(), reason="drives pyrunc's CLI as another user")
 
@@ -107,41 +107,32 @@ def user(tmp_path: Path) -> Iterator[User]:
         pytest.skip("no Python and pyrunc sources that other users can read")
     name = f"pyrl{uuid.uuid4().hex[:8]}"
     # pytest's temp dirs are 0700: let the user through to its home.
-    saved = []
-    for p in [tmp_path, *tmp_path.parents]:
-        if p == Path("/"):
-            break
-        mode = p.stat().st_mode & 0o7777
-        if not mode & 0o001:
-            saved.append((p, mode))
-            os.chmod(p, mode | 0o001)
-    home = tmp_path / "home"
-    subprocess.run(["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/bin/sh",
-                    "--user-group", name], check=True, capture_output=True)
-    try:
-        pw = pwd.getpwnam(name)
-        if f"{name}:" not in Path("/etc/subuid").read_text():
-            # Older shadow does not allocate ranges by itself.
-            subprocess.run(["usermod", "--add-subuids", "1200000-1265535", "--add-subgids", "1200000-1265535",
-                            name], check=True, capture_output=True)
-        home.mkdir()
-        run_dir = home / "run"
-        run_dir.mkdir(mode=0o700)
-        for p in (home, run_dir):
-            os.chown(p, pw.pw_uid, pw.pw_gid)
-        u = User(name, pw.pw_uid, pw.pw_gid, home, run_dir, *python)
-        yield u
-        # Anything the test left is a failure, after it is cleaned up.
-        left = u.run("list", "-q").stdout.split()
-        for cid in left:
-            u.run("delete", "-f", cid)
-        assert left == [], f"left behind: {left}"
-    finally:
-        subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
-        subprocess.run(["userdel", name], check=False, capture_output=True)
-        _remove_subids(name)
-        for p, mode in saved:
-            os.chmod(p, mode)
+    with traversable_dirs(tmp_path):
+        home = tmp_path / "home"
+        subprocess.run(["useradd", "--no-create-home", "--home-dir", str(home), "--shell", "/bin/sh",
+                        "--user-group", name], check=True, capture_output=True)
+        try:
+            pw = pwd.getpwnam(name)
+            if f"{name}:" not in Path("/etc/subuid").read_text():
+                # Older shadow does not allocate ranges by itself.
+                subprocess.run(["usermod", "--add-subuids", "1200000-1265535", "--add-subgids", "1200000-1265535",
+                                name], check=True, capture_output=True)
+            home.mkdir()
+            run_dir = home / "run"
+            run_dir.mkdir(mode=0o700)
+            for p in (home, run_dir):
+                os.chown(p, pw.pw_uid, pw.pw_gid)
+            u = User(name, pw.pw_uid, pw.pw_gid, home, run_dir, *python)
+            yield u
+            # Anything the test left is a failure, after it is cleaned up.
+            left = u.run("list", "-q").stdout.split()
+            for cid in left:
+                u.run("delete", "-f", cid)
+            assert left == [], f"left behind: {left}"
+        finally:
+            subprocess.run(["pkill", "-KILL", "-u", name], check=False, capture_output=True)
+            subprocess.run(["userdel", name], check=False, capture_output=True)
+            _remove_subids(name)
 
 
 def _bundle(user: User, rootfs_template: Path, *args: str) -> Path:

@@ -6,28 +6,11 @@ import os
 from pathlib import Path
 from typing import Any
 
-import pytest
 from conftest import Bundle, Runtime
 
 RANGES = [{"containerID": 0, "hostID": 100000, "size": 1000},
           {"containerID": 1000, "hostID": 300000, "size": 1000}]
 
-
-@pytest.fixture
-def traversable(tmp_path: Path) -> Any:
-    """Let a container root mapped to an unprivileged host uid reach its
-    bundle: pytest's 0700 temp dirs get o+x for the test, then back."""
-    saved = []
-    for p in [tmp_path, *tmp_path.parents]:
-        if p == Path("/"):
-            break
-        mode = p.stat().st_mode & 0o7777
-        if not mode & 0o001:
-            saved.append((p, mode))
-            os.chmod(p, mode | 0o001)
-    yield
-    for p, mode in saved:
-        os.chmod(p, mode)
 
 
 def _userns(cfg: dict[str, Any], uid_maps: list[dict[str, int]] = RANGES,
