@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
+from engines import cgroup_dirs, mounts_under, remove_cgroup_tree
 
 BUSYBOX = "/bin/busybox"
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -217,16 +218,6 @@ def runc(tmp_path: Path, runtimes: list[Runtime]) -> Runtime:
 # ---------------------------------------------------------------- leftovers
 
 
-def _mounts_under(path: str) -> list[str]:
-    out = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            mp = line.split()[4].replace("\\040", " ")
-            if mp.startswith(path):
-                out.append(mp)
-    return out
-
-
 def _procs_under(path: str) -> list[int]:
     """Processes whose root is one of the rootfs dirs under ``path`` (after
     pivot_root, /proc/PID/root reads as "/": compare inodes instead), or whose
@@ -249,30 +240,6 @@ def _procs_under(path: str) -> list[int]:
         if (st.st_dev, st.st_ino) in roots or cwd.startswith(path):
             out.append(int(name))
     return out
-
-
-def _cgroups_named(ids: list[str]) -> list[str]:
-    out = []
-    try:
-        hierarchies = [os.path.join(CGROUP_ROOT, h) for h in os.listdir(CGROUP_ROOT)]
-    except OSError:
-        return out
-    for h in hierarchies + [CGROUP_ROOT]:
-        for cid in ids:
-            p = os.path.join(h, cid)
-            if os.path.isdir(p):
-                out.append(p)
-    return out
-
-
-def _remove_cgroup(path: str) -> None:
-    for dirpath, _dirs, _files in sorted(os.walk(path), key=lambda t: -len(t[0])):
-        for _ in range(50):
-            try:
-                os.rmdir(dirpath)
-                break
-            except OSError:
-                time.sleep(0.05)
 
 
 @pytest.fixture(autouse=True)
@@ -304,16 +271,16 @@ def no_leftovers(tmp_path: Path, runtimes: list[Runtime]) -> Iterator[None]:
         if rt.root.exists():
             for p in rt.root.iterdir():
                 shutil.rmtree(p, ignore_errors=True)
-    mounts = _mounts_under(str(tmp_path))
+    mounts = mounts_under(str(tmp_path))
     if mounts:
         problems.append(f"mounts {mounts}")
         for m in sorted(mounts, key=len, reverse=True):
             subprocess.run(["umount", "-l", m], check=False)
-    cgs = _cgroups_named(ids)
+    cgs = [c for cid in ids for c in cgroup_dirs(cid)]
     if cgs:
         problems.append(f"cgroups {cgs}")
         for c in cgs:
-            _remove_cgroup(c)
+            remove_cgroup_tree(c)
     if problems:
         pytest.fail("left behind: " + "; ".join(problems))
 

@@ -239,8 +239,12 @@ def mounts_under(path: str) -> list[str]:
 
 def cgroup_dirs(name: str) -> list[str]:
     """``name`` (a top-level cgroup) in every hierarchy where it exists."""
-    out = []
-    for h in [*(os.path.join(CGROUP_ROOT, d) for d in os.listdir(CGROUP_ROOT)), CGROUP_ROOT]:
+    out: list[str] = []
+    try:
+        hierarchies = [os.path.join(CGROUP_ROOT, d) for d in os.listdir(CGROUP_ROOT)]
+    except OSError:
+        return out
+    for h in [*hierarchies, CGROUP_ROOT]:
         p = os.path.join(h, name.strip("/"))
         if os.path.isdir(p):
             out.append(p)
