@@ -11,10 +11,13 @@ from __future__ import annotations
 import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from pyrunc.cgroups.common import RES, get
 from pyrunc.errors import CgroupError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is only for the checker: `create` need not import it
+    from typing import Any
 
 WILDCARD = -1
 

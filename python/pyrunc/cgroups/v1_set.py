@@ -7,11 +7,14 @@ object (model or JSON dict). Write orders follow the kernel's checks.
 from __future__ import annotations
 
 import errno
-from typing import Any
 
 from pyrunc.cgroups.common import RES, exists, get, items, read_int, write, write_raw
 from pyrunc.cgroups.convert import pagesize_bytes
 from pyrunc.errors import CgroupError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is only for the checker: `create` need not import it
+    from typing import Any
 
 
 def _need(path: str | None, controller: str, fld: str) -> str:

@@ -19,11 +19,14 @@ import errno
 import os
 import signal
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from pyrunc.container.state import ContainerState, StateDir, current_status, proc_start_time, write_pid_file
 from pyrunc.container.status import Status
 from pyrunc.errors import InitError, PyruncError, StateError, SyscallError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is only for the checker: `create` need not import it
+    from typing import Any
 
 # config.json namespace type -> /proc/PID/ns name.
 NS_FILES = {

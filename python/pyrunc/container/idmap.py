@@ -9,9 +9,12 @@ from __future__ import annotations
 import errno
 import os
 from collections.abc import Iterable, Sequence
-from typing import Any
 
 from pyrunc.errors import SyscallError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is only for the checker: `create` need not import it
+    from typing import Any
 
 
 def format_map(mappings: Iterable[Any]) -> str:

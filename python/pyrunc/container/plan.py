@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import stat
 from collections.abc import Mapping, Sequence
-from typing import Any
 
 from pyrunc import lsm
 from pyrunc.container import hooks as hooks_mod
@@ -30,6 +29,10 @@ from pyrunc.spec.mountopts import (
     MS_SLAVE,
     MS_UNBINDABLE,
 )
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is only for the checker: `create` need not import it
+    from typing import Any
 
 # linux.rootfsPropagation, as runc maps it; unset means MS_SLAVE|MS_REC so
 # mounts made inside the container never reach the host.

@@ -15,12 +15,15 @@ import json
 import os
 import socket
 from collections.abc import Sequence
-from typing import Any
 
 from pyrunc.container import hooks, idmap
 from pyrunc.container.state import ContainerState, StateDir, proc_start_time, reap
 from pyrunc.container.status import Status
 from pyrunc.errors import InitError, PyruncError, SyscallError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is only for the checker: `create` need not import it
+    from typing import Any
 
 MAX_MSG = 64 * 1024
 # The messages that carry one fd as SCM_RIGHTS.

@@ -19,9 +19,12 @@ import struct
 import termios
 import tty as _tty
 from collections.abc import Callable, Iterator
-from typing import Any
 
 from pyrunc.errors import PyruncError, SyscallError
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is only for the checker: `create` need not import it
+    from typing import Any
 
 # runc's texts (utils_linux.go checkTerminal); engines match on them.
 NEED_SOCKET = "cannot allocate tty if runc will detach without setting console socket"

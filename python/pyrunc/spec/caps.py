@@ -10,9 +10,12 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from typing import Optional
 
 from pyrunc.errors import SpecError, field_path
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is only for the checker: `create` need not import it
+    from typing import Optional
 
 _NAMES = (
     "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID", "KILL", "SETGID", "SETUID",

@@ -11,13 +11,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import TYPE_CHECKING, Any, Literal, Union, overload
 
 from pyrunc.errors import SpecError, field_path
 from pyrunc.spec import model
 from pyrunc.spec.model import Process, Spec, json_key
 
-if TYPE_CHECKING:
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is only for the checker: `create` need not import it
+    from typing import Any, Literal, Union, overload
+
     Path = tuple[Union[str, int], ...]
 
 _RANGES = {
@@ -133,10 +135,11 @@ def _build(cls: type, d: dict[str, Any], path: Path) -> Any:
     return cls(**kwargs)
 
 
-@overload
-def from_dict(d: Any, *, process_only: Literal[False] = ...) -> Spec: ...
-@overload
-def from_dict(d: Any, *, process_only: Literal[True]) -> Process: ...
+if TYPE_CHECKING:
+    @overload
+    def from_dict(d: Any, *, process_only: Literal[False] = ...) -> Spec: ...
+    @overload
+    def from_dict(d: Any, *, process_only: Literal[True]) -> Process: ...
 
 
 def from_dict(d: Any, *, process_only: bool = False) -> Union[Spec, Process]:

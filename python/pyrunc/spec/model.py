@@ -17,10 +17,12 @@ from __future__ import annotations
 import dataclasses
 import resource
 from dataclasses import field
-from typing import TYPE_CHECKING, Any, Optional
 
+# typing is only for the checker: `create` need not import it.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     from dataclasses import dataclass
+    from typing import Any, Optional
 else:
 
     def dataclass(cls: type) -> type:
@@ -85,7 +87,8 @@ class _Model:
                             f"arguments but {len(args) + 1} were given")
         for (name, _, _), v in zip(table, args):
             if name in kwargs:
-                raise TypeError(f"{type(self).__qualname__}.__init__() got multiple values for argument {name!r}")
+                raise TypeError(f"{type(self).__qualname__}.__init__() got multiple values for argument "
+                                f"{name!r}")
             kwargs[name] = v
         for name, default, factory in table:
             if name in kwargs:

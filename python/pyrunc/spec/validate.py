@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-from typing import Optional, Union
 
 from pyrunc.errors import SpecError, field_path
 from pyrunc.spec import caps as _caps
@@ -39,6 +38,12 @@ from pyrunc.spec.model import (
     Spec,
 )
 
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing is only for the checker: `create` need not import it
+    from typing import Optional, Union
+
+    P = Union[str, int]
+
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 _CPU_LIST = re.compile(r"^\s*\d+\s*(?:-\s*\d+\s*)?$")
 _HUGEPAGE = re.compile(r"^[1-9][0-9]*[KMG]B$")
@@ -46,8 +51,6 @@ _HUGEPAGE = re.compile(r"^[1-9][0-9]*[KMG]B$")
 _IPC_SYSCTLS = {"kernel.msgmax", "kernel.msgmnb", "kernel.msgmni", "kernel.sem", "kernel.shmall",
                 "kernel.shmmax", "kernel.shmmni", "kernel.shm_rmid_forced"}
 _TIME_CLOCKS = ("boottime", "monotonic")
-
-P = Union[str, int]
 
 
 def _err(*parts: P, msg: str) -> SpecError:
