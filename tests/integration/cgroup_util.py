@@ -1,10 +1,15 @@
 """Helpers for the resource tests: the host's cgroup layout and a container's
 cgroup files, found from /proc/PID/cgroup so they work for any runtime
-(``PYRUNC_RUNTIME=runc`` included)."""
+(``PYRUNC_RUNTIME=runc`` included); and the checks test_cgroups_v1.py and
+test_cgroups_v2.py both make on pyrunc's fs drivers."""
 from __future__ import annotations
 
 import json
 import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 from typing import Any
 
@@ -133,3 +138,91 @@ __all__ = [
     "share_host_pidns",
     "wait_for",
 ]
+
+
+# ---------------------------------------------------------------- the fs drivers (test_cgroups_v1/v2.py)
+
+MiB = 1 << 20
+
+
+def child(code: str = "import time; time.sleep(300)") -> subprocess.Popen:
+    """A python child that waits for a line on stdin before running ``code``,
+    so it is in the cgroup before it does anything."""
+    return subprocess.Popen([sys.executable, "-c", f"import sys; sys.stdin.readline()\n{code}"],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+
+
+def go(p: subprocess.Popen) -> None:
+    assert p.stdin is not None
+    p.stdin.write(b"go\n")
+    p.stdin.flush()
+
+
+def child_in(m: Any, procs: list, code: str = "import time; time.sleep(300)") -> subprocess.Popen:
+    """child(code), added to the manager's cgroup; the ``mgr`` fixture reaps it."""
+    p = child(code)
+    procs.append(p)
+    m.add_pid(p.pid)
+    return p
+
+
+def finish_manager(m: Any, procs: list) -> None:
+    """The ``mgr`` fixtures' teardown: reap the children, then remove the cgroup."""
+    for p in procs:
+        if p.poll() is None:
+            p.kill()
+        p.wait()
+    if m.exists() and m.frozen():
+        m.thaw()
+    m.kill_all(signal.SIGKILL)
+    m.destroy()
+    assert not m.exists()
+
+
+def cpu_ticks(pid: int) -> int:
+    """utime + stime of ``pid``, in clock ticks."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) + int(fields[12])
+
+
+def check_deny_all_devices(m: Any, procs: list, timeout: float) -> None:
+    """With every device denied, the default rules still allow /dev/null and
+    nothing else (/dev/kmsg: EPERM)."""
+    p = child_in(m, procs, "import os\n"
+                 "for d in ('/dev/null', '/dev/kmsg'):\n"
+                 "    try:\n"
+                 "        os.close(os.open(d, os.O_RDONLY)); print(d, 'ok')\n"
+                 "    except OSError as e:\n"
+                 "        print(d, e.errno)\n")
+    m.apply({"devices": [{"allow": False, "access": "rwm"}]})
+    go(p)
+    out, _ = p.communicate(timeout=timeout)
+    assert out.decode().split("\n")[:2] == ["/dev/null ok", "/dev/kmsg 1"]  # EPERM
+
+
+def check_kill_all_reaches_grandchildren(m: Any, procs: list, timeout: float) -> None:
+    """kill_all(SIGTERM) reaches a grandchild too, and leaves the cgroup thawed."""
+    p = child_in(m, procs, "import subprocess, time\n"
+                 "subprocess.Popen(['sleep', '300'])\n"
+                 "print('forked', flush=True); time.sleep(300)")
+    go(p)
+    assert p.stdout is not None and p.stdout.readline() == b"forked\n"
+    pids = m.pids()
+    assert len(pids) == 2 and p.pid in pids
+    m.kill_all(signal.SIGTERM)
+    p.wait(timeout=timeout)
+    deadline = time.monotonic() + timeout
+    while m.pids() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert m.pids() == []
+    assert not m.frozen()
+
+
+def check_oom_kill_is_counted(m: Any, procs: list, timeout: float) -> None:
+    p = child_in(m, procs, "b = bytearray(96 << 20)")
+    m.apply({"memory": {"limit": 32 * MiB, "swap": 32 * MiB}}, devices=False)
+    assert m.oom_kills() == 0
+    go(p)
+    assert p.wait(timeout=timeout) == -signal.SIGKILL
+    assert m.oom_kills() == 1

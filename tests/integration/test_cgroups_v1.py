@@ -8,12 +8,20 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
+from cgroup_util import (
+    MiB,
+    check_deny_all_devices,
+    check_kill_all_reaches_grandchildren,
+    check_oom_kill_is_counted,
+    child_in,
+    cpu_ticks,
+    finish_manager,
+    go,
+)
 from pyrunc import cgroups
 from pyrunc.errors import CgroupError
 
@@ -22,37 +30,13 @@ pytestmark = [
     pytest.mark.skipif(cgroups.detect_version() != 1, reason="needs cgroup v1 (hybrid) hierarchies"),
 ]
 
-MiB = 1 << 20
-
-
-def _child(code: str = "import time; time.sleep(300)") -> subprocess.Popen:
-    """A python child that waits for a line on stdin before running ``code``,
-    so it is in the cgroup before it does anything."""
-    return subprocess.Popen([sys.executable, "-c", f"import sys; sys.stdin.readline()\n{code}"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def _go(p: subprocess.Popen) -> None:
-    assert p.stdin is not None
-    p.stdin.write(b"go\n")
-    p.stdin.flush()
-
-
 @pytest.fixture
 def mgr():
     m = cgroups.new_manager(f"/pyrunc-test-{uuid.uuid4().hex[:12]}", "pyrunc-test")
     m.create()
     procs: list = []
     yield m, procs
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-    if m.exists() and m.frozen():
-        m.thaw()
-    m.kill_all(signal.SIGKILL)
-    m.destroy()
-    assert not m.exists()
+    finish_manager(m, procs)
 
 
 def _read(m, ctrl: str, name: str) -> str:
@@ -72,9 +56,7 @@ def test_create_makes_every_hierarchy(mgr):
 
 def test_apply_reads_back_from_the_files(mgr):
     m, procs = mgr
-    p = _child()
-    procs.append(p)
-    m.add_pid(p.pid)
+    p = child_in(m, procs)
     assert m.pids() == [p.pid]
     res = {
         "memory": {"limit": 64 * MiB, "reservation": 32 * MiB, "swap": 128 * MiB, "swappiness": 10,
@@ -121,11 +103,9 @@ def test_error_names_the_field(mgr):
 def test_memory_limit_below_usage(mgr):
     m, procs = mgr
     # without swap the kernel cannot get the child below 1 MiB and says EBUSY
-    p = _child("b = bytearray(48 << 20); sys.stdout.write('x'); sys.stdout.flush(); import time; time.sleep(300)")
-    procs.append(p)
-    m.add_pid(p.pid)
+    p = child_in(m, procs, "b = bytearray(48 << 20); sys.stdout.write('x'); sys.stdout.flush(); import time; time.sleep(300)")
     m.apply({"memory": {"limit": 256 * MiB, "swap": 256 * MiB}}, devices=False)
-    _go(p)
+    go(p)
     assert p.stdout is not None and p.stdout.read(1) == b"x"
     with pytest.raises(CgroupError, match=r"^linux\.resources\.memory\.limit: cannot set below current usage"):
         m.update({"memory": {"limit": 1 * MiB, "swap": 256 * MiB}})
@@ -133,44 +113,25 @@ def test_memory_limit_below_usage(mgr):
 
 def test_device_rules_are_enforced(mgr):
     m, procs = mgr
-    p = _child("import os\n"
-               "for d in ('/dev/null', '/dev/kmsg'):\n"
-               "    try:\n"
-               "        os.close(os.open(d, os.O_RDONLY)); print(d, 'ok')\n"
-               "    except OSError as e:\n"
-               "        print(d, e.errno)\n")
-    procs.append(p)
-    m.add_pid(p.pid)
-    m.apply({"devices": [{"allow": False, "access": "rwm"}]})
-    _go(p)
-    out, _ = p.communicate(timeout=30)
-    assert out.decode().split("\n")[:2] == ["/dev/null ok", "/dev/kmsg 1"]  # EPERM
-
-
-def _cpu_ticks(pid: int) -> int:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+    check_deny_all_devices(m, procs, timeout=30)
 
 
 def test_freeze_thaw_kill_all_stats(mgr):
     m, procs = mgr
-    p = _child("while True: pass")
-    procs.append(p)
-    m.add_pid(p.pid)
-    _go(p)
+    p = child_in(m, procs, "while True: pass")
+    go(p)
     time.sleep(0.2)
     m.freeze()
     assert m.frozen()
     assert _read(m, "freezer", "freezer.state") == "FROZEN"
-    t0 = _cpu_ticks(p.pid)
+    t0 = cpu_ticks(p.pid)
     time.sleep(0.3)
-    assert _cpu_ticks(p.pid) == t0  # a frozen busy loop gets no cpu
+    assert cpu_ticks(p.pid) == t0  # a frozen busy loop gets no cpu
     m2 = cgroups.from_state(m.to_state())  # what `pyrunc resume` does
     m2.thaw()
     assert not m.frozen()
     time.sleep(0.3)
-    assert _cpu_ticks(p.pid) > t0
+    assert cpu_ticks(p.pid) > t0
 
     st = m.stats()
     assert st["pids"]["current"] == 1
@@ -184,21 +145,7 @@ def test_freeze_thaw_kill_all_stats(mgr):
 
 def test_kill_all_reaches_grandchildren(mgr):
     m, procs = mgr
-    p = _child("import subprocess, time\n"
-               "subprocess.Popen(['sleep', '300'])\n"
-               "print('forked', flush=True); time.sleep(300)")
-    procs.append(p)
-    m.add_pid(p.pid)
-    _go(p)
-    assert p.stdout is not None and p.stdout.readline() == b"forked\n"
-    pids = m.pids()
-    assert len(pids) == 2 and p.pid in pids
-    m.kill_all(signal.SIGTERM)
-    p.wait(timeout=10)
-    deadline = time.monotonic() + 10
-    while m.pids() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert m.pids() == []
+    check_kill_all_reaches_grandchildren(m, procs, timeout=10)
 
 
 def test_destroy_with_child_cgroups(mgr):
@@ -231,11 +178,4 @@ def test_relative_path_is_under_own_cgroup(tmp_path, monkeypatch):
 
 def test_oom_kill_is_counted(mgr):
     m, procs = mgr
-    p = _child("b = bytearray(96 << 20)")
-    procs.append(p)
-    m.add_pid(p.pid)
-    m.apply({"memory": {"limit": 32 * MiB, "swap": 32 * MiB}}, devices=False)
-    assert m.oom_kills() == 0
-    _go(p)
-    assert p.wait(timeout=30) == -signal.SIGKILL
-    assert m.oom_kills() == 1
+    check_oom_kill_is_counted(m, procs, timeout=30)

@@ -7,12 +7,20 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
-import sys
 import time
 import uuid
 
 import pytest
+from cgroup_util import (
+    MiB,
+    check_deny_all_devices,
+    check_kill_all_reaches_grandchildren,
+    check_oom_kill_is_counted,
+    child_in,
+    cpu_ticks,
+    finish_manager,
+    go,
+)
 from pyrunc import cgroups
 from pyrunc.errors import CgroupError
 
@@ -21,36 +29,13 @@ pytestmark = [
     pytest.mark.skipif(cgroups.detect_version() != 2, reason="needs a cgroup v2 (unified) host"),
 ]
 
-MiB = 1 << 20
-
-
-def _child(code: str = "import time; time.sleep(300)") -> subprocess.Popen:
-    """A python child that waits for a line on stdin before running ``code``."""
-    return subprocess.Popen([sys.executable, "-c", f"import sys; sys.stdin.readline()\n{code}"],
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-
-
-def _go(p: subprocess.Popen) -> None:
-    assert p.stdin is not None
-    p.stdin.write(b"go\n")
-    p.stdin.flush()
-
-
 @pytest.fixture
 def mgr():
     m = cgroups.new_manager(f"/pyrunc-test-{uuid.uuid4().hex[:12]}/ctr", "pyrunc-test")
     m.create()
     procs: list = []
     yield m, procs
-    for p in procs:
-        if p.poll() is None:
-            p.kill()
-        p.wait()
-    if m.exists() and m.frozen():
-        m.thaw()
-    m.kill_all(signal.SIGKILL)
-    m.destroy()
-    assert not m.exists()
+    finish_manager(m, procs)
     os.rmdir(os.path.dirname(m.path))
 
 
@@ -68,9 +53,7 @@ def test_create_enables_controllers(mgr):
 
 def test_apply_reads_back(mgr):
     m, procs = mgr
-    p = _child()
-    procs.append(p)
-    m.add_pid(p.pid)
+    p = child_in(m, procs)
     assert m.pids() == [p.pid]
     m.apply({
         "memory": {"limit": 64 * MiB, "reservation": 32 * MiB, "swap": 96 * MiB},
@@ -95,10 +78,8 @@ def test_apply_reads_back(mgr):
 
 def test_check_before_update(mgr):
     m, procs = mgr
-    p = _child("b = bytearray(32 << 20); sys.stdout.write('x'); sys.stdout.flush(); import time; time.sleep(300)")
-    procs.append(p)
-    m.add_pid(p.pid)
-    _go(p)
+    p = child_in(m, procs, "b = bytearray(32 << 20); sys.stdout.write('x'); sys.stdout.flush(); import time; time.sleep(300)")
+    go(p)
     assert p.stdout is not None and p.stdout.read(1) == b"x"
     with pytest.raises(CgroupError, match=r"^linux\.resources\.memory\.limit: cannot set below current usage"):
         m.update({"memory": {"limit": 8 * MiB, "checkBeforeUpdate": True}})
@@ -108,42 +89,23 @@ def test_check_before_update(mgr):
 
 def test_device_filter_is_enforced(mgr):
     m, procs = mgr
-    p = _child("import os\n"
-               "for d in ('/dev/null', '/dev/kmsg'):\n"
-               "    try:\n"
-               "        os.close(os.open(d, os.O_RDONLY)); print(d, 'ok')\n"
-               "    except OSError as e:\n"
-               "        print(d, e.errno)\n")
-    procs.append(p)
-    m.add_pid(p.pid)
-    m.apply({"devices": [{"allow": False, "access": "rwm"}]})
-    _go(p)
-    out, _ = p.communicate(timeout=60)
-    assert out.decode().split("\n")[:2] == ["/dev/null ok", "/dev/kmsg 1"]  # EPERM
-
-
-def _cpu_ticks(pid: int) -> int:
-    with open(f"/proc/{pid}/stat") as f:
-        fields = f.read().rsplit(")", 1)[1].split()
-    return int(fields[11]) + int(fields[12])
+    check_deny_all_devices(m, procs, timeout=60)
 
 
 def test_freeze_thaw_stats_kill(mgr):
     m, procs = mgr
-    p = _child("while True: pass")
-    procs.append(p)
-    m.add_pid(p.pid)
-    _go(p)
+    p = child_in(m, procs, "while True: pass")
+    go(p)
     time.sleep(0.3)
     m.freeze()
     assert m.frozen() and _read(m, "cgroup.freeze") == "1"
-    t0 = _cpu_ticks(p.pid)
+    t0 = cpu_ticks(p.pid)
     time.sleep(0.3)
-    assert _cpu_ticks(p.pid) == t0
+    assert cpu_ticks(p.pid) == t0
     cgroups.from_state(m.to_state()).thaw()
     assert not m.frozen()
     time.sleep(0.5)
-    assert _cpu_ticks(p.pid) > t0
+    assert cpu_ticks(p.pid) > t0
     st = m.stats()
     assert st["pids"]["current"] == 1 and st["cpu"]["usage"]["total"] > 0
     assert st["memory"]["usage"]["usage"] > 0
@@ -153,21 +115,7 @@ def test_freeze_thaw_stats_kill(mgr):
 
 def test_kill_all_term_reaches_grandchildren(mgr):
     m, procs = mgr
-    p = _child("import subprocess, time\n"
-               "subprocess.Popen(['sleep', '300'])\n"
-               "print('forked', flush=True); time.sleep(300)")
-    procs.append(p)
-    m.add_pid(p.pid)
-    _go(p)
-    assert p.stdout is not None and p.stdout.readline() == b"forked\n"
-    assert len(m.pids()) == 2
-    m.kill_all(signal.SIGTERM)
-    p.wait(timeout=30)
-    deadline = time.monotonic() + 30
-    while m.pids() and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert m.pids() == []
-    assert not m.frozen()
+    check_kill_all_reaches_grandchildren(m, procs, timeout=30)
 
 
 def test_mount_data(mgr):
@@ -178,11 +126,4 @@ def test_mount_data(mgr):
 
 def test_oom_kill_is_counted(mgr):
     m, procs = mgr
-    p = _child("b = bytearray(96 << 20)")
-    procs.append(p)
-    m.add_pid(p.pid)
-    m.apply({"memory": {"limit": 32 * MiB, "swap": 32 * MiB}}, devices=False)
-    assert m.oom_kills() == 0
-    _go(p)
-    assert p.wait(timeout=60) == -signal.SIGKILL
-    assert m.oom_kills() == 1
+    check_oom_kill_is_counted(m, procs, timeout=60)
