@@ -152,16 +152,9 @@ def _text_value(v: Any) -> str:
 
 def _go_json(obj: dict[str, Any]) -> str:
     # encoding/json with HTML escaping on, as logrus' JSONFormatter uses it.
-    import json
+    from pyrunc.cli.jsonout import go_json
 
-    s = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    return (
-        s.replace("<", "\\u003c")
-        .replace(">", "\\u003e")
-        .replace("&", "\\u0026")
-        .replace("\u2028", "\\u2028")
-        .replace("\u2029", "\\u2029")
-    )
+    return go_json(obj, sort_keys=True)
 
 
 def format_line(level: str, msg: str, fields: dict[str, Any] | None = None, *, tty: bool = False) -> str:
