@@ -392,7 +392,7 @@ def start_exec(
             # After ready: EOF when execve worked (the socket is CLOEXEC),
             # else the init's one error message.
             msg, fds = chan.recv()
-            spawn_mod._close_all(fds)
+            spawn_mod.close_fds(fds)
             if msg is not None:
                 if msg.get("type") == "error":
                     raise spawn_mod.error_from_message(msg)
@@ -499,7 +499,7 @@ def exec_process(
     finally:
         if fwd is not None:
             fwd.restore()
-        spawn_mod._close_all(masters)
+        spawn_mod.close_fds(masters)
 
 
 # --------------------------------------------------------------------------- for the API

@@ -17,6 +17,7 @@ import socket
 from collections.abc import Sequence
 
 from pyrunc.container import hooks, idmap
+from pyrunc.container.idmap import close_fds
 from pyrunc.container.state import ContainerState, StateDir, proc_start_time, reap
 from pyrunc.container.status import Status
 from pyrunc.errors import InitError, PyruncError, SyscallError
@@ -70,32 +71,24 @@ class Channel:
         if not data and not fds:
             return None, []
         if flags & (socket.MSG_TRUNC | socket.MSG_CTRUNC):
-            _close_all(fds)
+            close_fds(fds)
             raise ProtocolError("sync: message truncated")
         try:
             msg = json.loads(data)
         except ValueError:
-            _close_all(fds)
+            close_fds(fds)
             raise ProtocolError("sync: malformed message") from None
         if not isinstance(msg, dict) or not isinstance(msg.get("type"), str):
-            _close_all(fds)
+            close_fds(fds)
             raise ProtocolError("sync: message without a type")
         want_fd = msg["type"] in FD_MESSAGES
         if len(fds) != (1 if want_fd else 0):
-            _close_all(fds)
+            close_fds(fds)
             raise ProtocolError(f"sync: {msg['type']} with {len(fds)} fds")
         return msg, fds
 
     def close(self) -> None:
         self.sock.close()
-
-
-def _close_all(fds: Sequence[int]) -> None:
-    for fd in fds:
-        try:
-            os.close(fd)
-        except OSError:
-            pass
 
 
 def error_from_message(msg: dict[str, Any]) -> PyruncError:
