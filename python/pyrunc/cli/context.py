@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import os
 
-from pyrunc.errors import NotImplementedYet, PyruncError
+from pyrunc.errors import PyruncError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:  # on every command's path: no typing, dataclasses, re or inspect
@@ -66,19 +66,11 @@ def validate_id(cid: str) -> str:
     return cid
 
 
-def lifecycle(name: str, command: str) -> Callable[..., Any]:
-    """``pyrunc.container.lifecycle.<name>``, or NotImplementedYet while that
-    module (written concurrently) lacks it."""
-    try:
-        from pyrunc.container import lifecycle as mod
-    except ImportError as e:
-        if e.name not in ("pyrunc.container", "pyrunc.container.lifecycle"):
-            raise
-        raise NotImplementedYet(f"{command} is not implemented yet") from None
-    fn = getattr(mod, name, None)
-    if fn is None:
-        raise NotImplementedYet(f"{command} is not implemented yet")
-    return fn  # type: ignore[no-any-return]
+def lifecycle(name: str) -> Callable[..., Any]:
+    """``pyrunc.container.lifecycle.<name>``, imported only when a command runs."""
+    from pyrunc.container import lifecycle as mod
+
+    return getattr(mod, name)  # type: ignore[no-any-return]
 
 
 def parse_rootless(value: str) -> bool | None:
@@ -93,37 +85,6 @@ def parse_rootless(value: str) -> bool | None:
         raise PyruncError(f'invalid --rootless value: strconv.ParseBool: parsing "{value}": invalid syntax') from None
 
 
-def call(command: str, name: str, *args: Any, **kwargs: Any) -> Any:
-    """Call ``lifecycle.<name>(*args, **kwargs)``. A keyword the function does
-    not take is dropped when unset, and is NotImplementedYet when set, so a
-    flag the core does not support yet fails clearly instead of as a TypeError."""
-    fn = lifecycle(name, command)
-    params = _keyword_names(fn)
-    if params is not None:
-        for key in list(kwargs):
-            if key not in params:
-                value = kwargs.pop(key)
-                if value not in (None, False, "", 0, [], ()):
-                    flag = key.replace("_", "-")
-                    raise NotImplementedYet(f"{command} --{flag} is not implemented yet")
-    return fn(*args, **kwargs)
-
-
-def _keyword_names(fn: Callable[..., Any]) -> frozenset[str] | None:
-    """The parameter names ``fn`` takes by keyword; None when it takes
-    ``**kwargs`` or cannot be inspected. Read from the code object for plain
-    functions: importing inspect costs more than a whole ``pyrunc state``."""
-    code = getattr(fn, "__code__", None)
-    if code is None or hasattr(fn, "__wrapped__") or not hasattr(fn, "__defaults__"):
-        import inspect
-
-        try:
-            params = inspect.signature(fn).parameters
-        except (TypeError, ValueError):
-            return None
-        if any(p.kind is p.VAR_KEYWORD for p in params.values()):
-            return None
-        return frozenset(params)
-    if code.co_flags & 0x08:  # CO_VARKEYWORDS
-        return None
-    return frozenset(code.co_varnames[: code.co_argcount + code.co_kwonlyargcount])
+def call(name: str, *args: Any, **kwargs: Any) -> Any:
+    """``lifecycle.<name>(*args, **kwargs)``."""
+    return lifecycle(name)(*args, **kwargs)

@@ -24,4 +24,4 @@ def cli(opts: GlobalOptions, args: list[str], bundle: str, **flags: Any) -> None
 def do_create(opts: GlobalOptions, cid: str, bundle: str = "", **flags: Any) -> None:
     validate_id(cid)
     bundle_dir = absolute(bundle or ".")
-    call("create", "create", opts.root, cid, bundle_dir, **create_kwargs(opts, bundle_dir, flags))
+    call("create", opts.root, cid, bundle_dir, **create_kwargs(opts, bundle_dir, flags))

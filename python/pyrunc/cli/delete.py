@@ -20,7 +20,7 @@ def cli(opts: GlobalOptions, args: list[str], force: bool) -> None:
 def do_delete(opts: GlobalOptions, cid: str, *, force: bool = False) -> None:
     validate_id(cid)
     try:
-        call("delete", "delete", opts.root, cid, force=force)
+        call("delete", opts.root, cid, force=force)
     except ContainerNotExist:
         # runc: deleting a missing container is not an error with --force.
         if not force:

@@ -24,7 +24,7 @@ def cli(opts: GlobalOptions, args: list[str], interval: float, stats: bool) -> N
 def do_events(opts: GlobalOptions, cid: str, *, interval: float = 5.0, stats: bool = False) -> None:
     validate_id(cid)
     # lifecycle.events checks the interval after the container, as runc does
-    events: Any = call("events", "events", opts.root, cid, interval=interval, stats=stats)
+    events: Any = call("events", opts.root, cid, interval=interval, stats=stats)
     if events is None:
         return
     for event in events:

@@ -112,7 +112,7 @@ def do_exec(opts: GlobalOptions, cid: str, args: list[str], flags: dict[str, Any
     try:
         validate_id(cid)
         kw = exec_kwargs(args, flags, set(given or ()))
-        rc = call("exec", "exec_process", opts.root, cid, **kw)
+        rc = call("exec_process", opts.root, cid, **kw)
     except (PyruncError, OSError) as e:
         err = PyruncError(f"exec failed: {e}")
         err.exit_code = EXEC_FAILED_CODE

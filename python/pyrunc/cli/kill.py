@@ -27,6 +27,6 @@ def do_kill(opts: GlobalOptions, cid: str, signal: str = "SIGTERM", *, all: bool
     except PyruncError:
         # runc loads the container before it parses the signal: a missing
         # container is the error it reports first.
-        call("kill", "state", opts.root, cid)
+        call("state", opts.root, cid)
         raise
-    call("kill", "kill", opts.root, cid, sig, all=all)
+    call("kill", opts.root, cid, sig, all=all)

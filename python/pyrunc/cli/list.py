@@ -76,6 +76,6 @@ def do_list(opts: GlobalOptions, *, format: str = "table", quiet: bool = False) 
         if not os.path.exists(opts.root):
             raise PyruncError(f"open {opts.root}: no such file or directory")
         raise PyruncError(f"readdirent {opts.root}: not a directory")
-    containers = call("list", "list_containers", opts.root)
+    containers = call("list_containers", opts.root)
     sys.stdout.write(render(list(containers or ()), format, quiet))
     sys.stdout.flush()

@@ -16,4 +16,4 @@ def cli(opts: GlobalOptions, args: list[str]) -> None:
 
 def do_pause(opts: GlobalOptions, cid: str) -> None:
     validate_id(cid)
-    call("pause", "pause", opts.root, cid)
+    call("pause", opts.root, cid)

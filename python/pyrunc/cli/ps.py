@@ -28,7 +28,7 @@ def do_ps(opts: GlobalOptions, cid: str, ps_args: list[str], *, format: str = "t
 
         sys.stdout.write(ps_mod.table(opts.root, cid, ps_args))
         return
-    pids = [int(p) for p in call("ps", "ps", opts.root, cid) or ()]
+    pids = [int(p) for p in call("ps", opts.root, cid) or ()]
     if format != "json":
         raise PyruncError("invalid format option")
     sys.stdout.write(go_json(pids) + "\n")

@@ -16,4 +16,4 @@ def cli(opts: GlobalOptions, args: list[str]) -> None:
 
 def do_resume(opts: GlobalOptions, cid: str) -> None:
     validate_id(cid)
-    call("resume", "resume", opts.root, cid)
+    call("resume", opts.root, cid)

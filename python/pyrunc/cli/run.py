@@ -40,5 +40,5 @@ def do_run(
     validate_id(cid)
     bundle_dir = absolute(bundle or ".")
     kw = create_kwargs(opts, bundle_dir, flags)
-    rc = call("run", "run", opts.root, cid, bundle_dir, detach=detach, keep=keep, no_subreaper=no_subreaper, **kw)
+    rc = call("run", opts.root, cid, bundle_dir, detach=detach, keep=keep, no_subreaper=no_subreaper, **kw)
     return int(rc or 0)

@@ -16,4 +16,4 @@ def cli(opts: GlobalOptions, args: list[str]) -> None:
 
 def do_start(opts: GlobalOptions, cid: str) -> None:
     validate_id(cid)
-    call("start", "start", opts.root, cid)
+    call("start", opts.root, cid)

@@ -33,7 +33,7 @@ def cli(opts: GlobalOptions, args: list[str]) -> None:
 
 def do_state(opts: GlobalOptions, cid: str) -> None:
     validate_id(cid)
-    state = ordered_state(lifecycle("state", "state")(opts.root, cid))
+    state = ordered_state(lifecycle("state")(opts.root, cid))
     # runc leaves owner empty here (only `list` fills it) and writes no
     # trailing newline.
     state["owner"] = ""

@@ -143,4 +143,4 @@ def do_update(opts: GlobalOptions, cid: str, flags: dict[str, Any], given: set |
         intel_rdt["l3CacheSchema"] = flags["l3_cache_schema"]
     if flags.get("mem_bw_schema"):
         intel_rdt["memBwSchema"] = flags["mem_bw_schema"]
-    call("update", "update", opts.root, cid, resources, intel_rdt=intel_rdt or None)
+    call("update", opts.root, cid, resources, intel_rdt=intel_rdt or None)
