@@ -7,7 +7,6 @@ trailing period.
 """
 from __future__ import annotations
 
-import errno as _errno
 import os
 
 # Every command imports this module: no typing or re here.
@@ -125,7 +124,3 @@ class CgroupError(PyruncError):
         if err:
             msg = f"{msg}: {os.strerror(err)}"
         super().__init__(msg)
-
-
-def errno_name(err: int) -> str:
-    return _errno.errorcode.get(err, str(err))

@@ -104,10 +104,6 @@ def _namespaces(linux: Mapping[str, Any]) -> list[dict[str, Any]]:
     return out
 
 
-def makes_userns(linux: Mapping[str, Any]) -> bool:
-    return any(ns.get("type") == "user" and not ns.get("path") for ns in linux.get("namespaces") or [])
-
-
 def _has_ns(linux: Mapping[str, Any], kind: str) -> bool:
     return any(ns.get("type") == kind for ns in linux.get("namespaces") or [])
 

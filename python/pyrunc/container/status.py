@@ -44,10 +44,6 @@ def check_transition(old: Status, new: Status) -> None:
         raise StateError(f"invalid state transition from {old} to {new}")
 
 
-def can_start(s: Status) -> bool:
-    return s is Status.CREATED
-
-
 def check_start(s: Status) -> None:
     """runc's ``start`` errors, word for word (engines match them)."""
     if s is Status.CREATED:
@@ -86,7 +82,3 @@ def can_pause(s: Status) -> bool:
 
 def can_resume(s: Status) -> bool:
     return s is Status.PAUSED
-
-
-def can_exec(s: Status) -> bool:
-    return s in (Status.CREATED, Status.RUNNING)
