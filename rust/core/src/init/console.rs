@@ -64,10 +64,6 @@ fn bind_dev_console(slave: &OwnedFd) -> Result<(), InitError> {
         // SAFETY: our fd.
         unsafe { libc::close(fd) };
     }
-    let src = std::ffi::CString::new(format!("/proc/self/fd/{}", slave.as_raw_fd())).expect("path");
-    // SAFETY: valid C strings.
-    if unsafe { libc::mount(src.as_ptr(), c"/dev/console".as_ptr(), std::ptr::null(), libc::MS_BIND, std::ptr::null()) } < 0 {
-        return Err(err(SysError::last("mount", "/dev/console")));
-    }
-    Ok(())
+    let src = format!("/proc/self/fd/{}", slave.as_raw_fd());
+    crate::rootfs::sys::mount(Some(&src), "/dev/console", None, libc::MS_BIND, None).map_err(err)
 }

@@ -34,8 +34,7 @@ pub fn main() -> i32 {
     }
     // Non-dumpable before anything joins the container: nothing inside may
     // ptrace us or open our /proc/PID/{exe,fd,mem} (CVE-2016-9962).
-    // SAFETY: plain prctl.
-    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, 0, 0, 0, 0) };
+    let _ = crate::low::set_dumpable(false);
     match stage1::run(&plan, &sock) {
         Ok(()) => 0,
         Err(mut e) => {

@@ -1,5 +1,6 @@
 //! The container process: limits, identity, capabilities, cwd, executable.
 use crate::capabilities;
+use crate::low;
 use crate::error::{Field, InitError, SysError};
 use crate::plan::Plan;
 use crate::rlimits::apply_rlimits;
@@ -33,10 +34,7 @@ pub fn apply_limits(plan: &Plan) -> Result<(), InitError> {
         set_scheduler(s)?;
     }
     if p.no_new_privileges {
-        // SAFETY: plain prctl.
-        if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } < 0 {
-            return Err(InitError::sys("process.noNewPrivileges", "", SysError::last("prctl", "PR_SET_NO_NEW_PRIVS")));
-        }
+        low::set_no_new_privs().map_err(|e| InitError::sys("process.noNewPrivileges", "", e))?;
     }
     Ok(())
 }
@@ -108,25 +106,19 @@ pub fn prepare(plan: &Plan) -> Result<String, InitError> {
 }
 
 fn set_ids(uid: u32, gid: u32, groups: &[u32]) -> Result<(), InitError> {
-    let g: Vec<libc::gid_t> = groups.to_vec();
     // setgroups is refused (EPERM) in a user namespace whose setgroups is
     // "deny"; without extra groups that is fine, as runc treats it.
-    // SAFETY: pointer and length of a live vector.
-    if unsafe { libc::setgroups(g.len(), g.as_ptr()) } < 0 {
-        let err = SysError::last("setgroups", format!("{groups:?}"));
-        if !(groups.is_empty() && err.errno == nix::errno::Errno::EPERM) {
+    if let Err(e) = low::setgroups(groups) {
+        if !(groups.is_empty() && e.errno == nix::errno::Errno::EPERM) {
+            let err = SysError { arg: format!("{groups:?}"), ..e };
             return Err(InitError::sys("process.user.additionalGids", "", err));
         }
     }
-    // SAFETY: plain syscalls.
-    unsafe {
-        if libc::setresgid(gid, gid, gid) < 0 {
-            return Err(InitError::sys("process.user.gid", "", SysError::last("setresgid", gid.to_string())));
-        }
-        if libc::setresuid(uid, uid, uid) < 0 {
-            return Err(InitError::sys("process.user.uid", "", SysError::last("setresuid", uid.to_string())));
-        }
-    }
+    // The error names the one id, as the field does.
+    low::setresgid(gid, gid, gid)
+        .map_err(|e| InitError::sys("process.user.gid", "", SysError { arg: gid.to_string(), ..e }))?;
+    low::setresuid(uid, uid, uid)
+        .map_err(|e| InitError::sys("process.user.uid", "", SysError { arg: uid.to_string(), ..e }))?;
     Ok(())
 }
 

@@ -7,6 +7,7 @@
 //! or time namespace only applies to children, hence the clone.
 use super::{die, stage2};
 use crate::error::{Ctx, InitError, SysError};
+use crate::low;
 use crate::namespaces::{self, CLONE_NEWTIME};
 use crate::plan::Plan;
 use crate::sync::{SyncMsg, SyncSocket};
@@ -67,21 +68,15 @@ pub fn run(plan: &Plan, sock: &SyncSocket) -> Result<(), InitError> {
 }
 
 fn become_root() -> Result<(), InitError> {
-    // SAFETY: plain syscalls with integer arguments.
-    unsafe {
-        if libc::setresgid(0, 0, 0) < 0 {
-            return Err(SysError::last("setresgid", "0").into());
-        }
-        if libc::setresuid(0, 0, 0) < 0 {
-            return Err(SysError::last("setresuid", "0").into());
-        }
-    }
+    let arg0 = |e: SysError| SysError { arg: "0".into(), ..e };
+    low::setresgid(0, 0, 0).map_err(arg0)?;
+    low::setresuid(0, 0, 0).map_err(arg0)?;
     Ok(())
 }
 
 fn set_dumpable(on: bool) {
-    // SAFETY: plain prctl.
-    unsafe { libc::prctl(libc::PR_SET_DUMPABLE, on as libc::c_ulong, 0, 0, 0) };
+    // Best effort, as before: only /proc ownership depends on it.
+    let _ = low::set_dumpable(on);
 }
 
 fn write_time_offsets(plan: &Plan) -> Result<(), InitError> {

@@ -120,10 +120,7 @@ fn set_names(plan: &Plan) -> Result<(), InitError> {
         nix::unistd::sethostname(h).ctx("sethostname", h.clone()).map_err(|e| InitError::sys("hostname", "", e))?;
     }
     if let Some(d) = &plan.domainname {
-        // SAFETY: pointer and length of a live string.
-        if unsafe { libc::setdomainname(d.as_ptr().cast(), d.len()) } < 0 {
-            return Err(InitError::sys("domainname", "", SysError::last("setdomainname", d.clone())));
-        }
+        crate::low::setdomainname(d).map_err(|e| InitError::sys("domainname", "", e))?;
     }
     Ok(())
 }

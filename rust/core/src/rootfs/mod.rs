@@ -14,6 +14,7 @@ use crate::error::{InitError, SysError};
 use crate::plan::Rootfs;
 use std::ffi::CString;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::path::Path;
 use sys::{mount as do_mount, umount2};
 
 /// The rootfs, opened after it was bound onto itself.
@@ -79,10 +80,7 @@ pub fn enter(rootfs: &Rootfs, root: RootFd) -> Result<(), InitError> {
 fn pivot_root(new_root: &OwnedFd) -> Result<(), SysError> {
     let old_root = open_dir("/")?;
     nix::unistd::fchdir(new_root.as_raw_fd()).map_err(|e| SysError::new("fchdir", "rootfs", e))?;
-    // SAFETY: two valid C strings.
-    if unsafe { libc::syscall(libc::SYS_pivot_root, c".".as_ptr(), c".".as_ptr()) } < 0 {
-        return Err(SysError::last("pivot_root", "."));
-    }
+    crate::low::pivot_root(Path::new("."), Path::new("."))?;
     nix::unistd::fchdir(old_root.as_raw_fd()).map_err(|e| SysError::new("fchdir", "old root", e))?;
     // The unmount must not propagate to the host.
     do_mount(None, ".", None, libc::MS_SLAVE | libc::MS_REC, None)?;
