@@ -16,7 +16,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from engines import cgroup_dirs, mounts_under, remove_cgroup_tree
+from engines import cgroup_dirs, mounts_under, remove_cgroup_tree, run_to_files
 
 BUSYBOX = "/bin/busybox"
 CGROUP_ROOT = "/sys/fs/cgroup"
@@ -169,18 +168,7 @@ class Runtime:
         return subprocess.Popen([*self.argv, "--root", str(self.root), *args], stdin=stdin, **kw)
 
     def __call__(self, *args: str, timeout: float = 60, input: bytes | None = None) -> Result:
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            p = self.popen(*args, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
-                           stdout=out, stderr=err)
-            try:
-                p.communicate(input, timeout=timeout)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-                raise
-            out.seek(0)
-            err.seek(0)
-            return Result(p.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+        return Result(*run_to_files([*self.argv, "--root", str(self.root), *args], input=input, timeout=timeout))
 
     def ok(self, *args: str, **kw: Any) -> Result:
         r = self(*args, **kw)

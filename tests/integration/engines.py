@@ -51,13 +51,15 @@ class Result:
         return f"Result({shlex.join(self.argv)!r}, rc={self.rc}, out={self.out!r}, err={self.err!r})"
 
 
-def run(argv: list[str], *, env: dict[str, str] | None = None, timeout: float = 60,
-        input: bytes | None = None) -> Result:
-    # Output goes to files: a detached container inherits nothing, but conmon
-    # and shims may hold a pipe open long after the engine's CLI exits.
+def run_to_files(argv: list[str], *, input: bytes | None = None, timeout: float = 60,
+                 **popen_kw: Any) -> tuple[int, str, str]:
+    """(status, stdout, stderr) of ``argv``, killed on timeout. Output goes to
+    files, not pipes: a detached container keeps its stdio, and conmon or a
+    shim may hold a pipe open long after the CLI exits, so a pipe would never
+    reach EOF."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        p = subprocess.Popen(argv, env=env, stdout=out, stderr=err,
-                             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL)
+        p = subprocess.Popen(argv, stdout=out, stderr=err,
+                             stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL, **popen_kw)
         try:
             p.communicate(input, timeout=timeout)
         except subprocess.TimeoutExpired:
@@ -66,7 +68,12 @@ def run(argv: list[str], *, env: dict[str, str] | None = None, timeout: float = 
             raise
         out.seek(0)
         err.seek(0)
-        return Result(argv, p.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace"))
+        return p.returncode, out.read().decode(errors="replace"), err.read().decode(errors="replace")
+
+
+def run(argv: list[str], *, env: dict[str, str] | None = None, timeout: float = 60,
+        input: bytes | None = None) -> Result:
+    return Result(argv, *run_to_files(argv, env=env, input=input, timeout=timeout))
 
 
 # ---------------------------------------------------------------- the image

@@ -18,7 +18,6 @@ import shutil
 import subprocess
 import sys
 import sysconfig
-import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -27,6 +26,7 @@ from typing import Any
 
 import pytest
 from conftest import CGROUP_ROOT, is_pyrunc, traversable_dirs
+from engines import run_to_files
 
 pytestmark = pytest.mark.skipif(not is_pyrunc(), reason="drives pyrunc's CLI as another user")
 
@@ -71,16 +71,10 @@ class User:
         env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(self.home),
                "XDG_RUNTIME_DIR": str(self.runtime_dir), "USER": self.name, "LOGNAME": self.name,
                **self.python_env}
-        # Output to files: a detached container keeps its stdio, and a pipe
-        # it holds would never reach EOF.
-        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-            p = subprocess.run([*self.python, "-m", "pyrunc", *args], cwd=cwd or self.home, env=env,
-                               user=self.uid, group=self.gid, extra_groups=[], stdout=out, stderr=err,
-                               timeout=timeout, stdin=subprocess.DEVNULL, check=False)
-            out.seek(0)
-            err.seek(0)
-            return subprocess.CompletedProcess(p.args, p.returncode, out.read().decode(errors="replace"),
-                                               err.read().decode(errors="replace"))
+        argv = [*self.python, "-m", "pyrunc", *args]
+        rc, out, err = run_to_files(argv, timeout=timeout, cwd=cwd or self.home, env=env,
+                                    user=self.uid, group=self.gid, extra_groups=[])
+        return subprocess.CompletedProcess(argv, rc, out, err)
 
     def subid(self, kind: str) -> tuple[int, int]:
         for line in Path(f"/etc/sub{kind}").read_text().splitlines():
