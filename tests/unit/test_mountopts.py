@@ -90,7 +90,7 @@ def test_every_option_named_in_config_md_is_known() -> None:
         pytest.skip("runtime-spec checkout not available")
     text = SPEC_CONFIG_MD.read_text()
     table = text.split("### <a name=\"configLinuxMountOptions\" />", 1)[1].split("[^1]:", 1)[0]
-    names = {n.strip() for n in re.findall(r"^ `([a-z ]+)`\s*\|", table, re.M)}
+    names = {n.strip() for n in re.findall(r"^ `([a-z ]+)`\s*\|", table, re.MULTILINE)}
     assert len(names) > 50
     assert names <= set(MOUNT_OPTIONS), names - set(MOUNT_OPTIONS)
     # and no known option ends up in data

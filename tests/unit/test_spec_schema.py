@@ -1,4 +1,4 @@
-# ruff: noqa: E501  (tables of expected messages read better unwrapped)
+
 """The loader against the runtime-spec documents and JSON schema.
 
 Every ```json example in config.md and config-linux.md (embedded in a minimal

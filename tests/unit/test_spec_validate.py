@@ -1,4 +1,4 @@
-# ruff: noqa: E501  (tables of expected messages read better unwrapped)
+
 """Semantic validation: each invalid document fails naming the exact field."""
 from __future__ import annotations
 
