@@ -1,4 +1,3 @@
-
 """The loader against the runtime-spec documents and JSON schema.
 
 Every ```json example in config.md and config-linux.md (embedded in a minimal

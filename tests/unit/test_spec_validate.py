@@ -1,4 +1,3 @@
-
 """Semantic validation: each invalid document fails naming the exact field."""
 from __future__ import annotations
 
