@@ -6,11 +6,11 @@ import errno
 import os
 import time
 
+from pyrunc.errors import CgroupError
+
 TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Any
-
-from pyrunc.errors import CgroupError
 
 FREEZE_TIMEOUT = 10.0  # seconds; a cgroup that cannot freeze by then is thawed and reported
 
