@@ -288,7 +288,7 @@ mod tests {
         // The effective set is always a subset of the permitted set.
         assert_eq!(s.effective & !s.permitted, 0);
         let last = cap_last_cap();
-        assert!(last >= 30 && last < 64);
+        assert!((30..64).contains(&last));
         assert_eq!(s.bounding >> (last + 1), 0);
         // Another pid goes through /proc/PID/status.
         let parent = capget(unsafe { libc::getppid() }).unwrap();
