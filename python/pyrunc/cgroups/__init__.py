@@ -55,11 +55,7 @@ def new_manager(cgroups_path: str | None, container_id: str, *, systemd: bool = 
     """The manager for a new container. ``root`` is where the cgroup
     filesystems are mounted (unit tests point it at a fake tree)."""
     if systemd:
-        from pyrunc.cgroups import systemd as systemd_mod
-
-        # validates the path first, so a malformed one is reported as such
-        systemd_mod.parse(cgroups_path, container_id)
-        systemd_mod.check_available()
+        return _new_systemd(cgroups_path, container_id, rootless, root)
     inner = clean_path(cgroups_path or "") or container_id
     if not inner or inner in (".", "/"):
         raise CgroupError(f"linux.cgroupsPath: invalid cgroup path {cgroups_path!r}")
@@ -71,10 +67,38 @@ def new_manager(cgroups_path: str | None, container_id: str, *, systemd: bool = 
     return V1Manager(container_id, cgroups_path, root, rootless, hs, resolve_paths(hs, inner))
 
 
+def _new_systemd(cgroups_path: str | None, container_id: str, rootless: bool, root: str) -> Manager:
+    """The systemd driver: the scope's directories (known before systemd
+    makes them) handed to an fs manager that the systemd manager wraps."""
+    from pyrunc.cgroups import systemd as systemd_mod
+
+    # validates the path first, so a malformed one is reported as such
+    p = systemd_mod.parse(cgroups_path, container_id, rootless)
+    systemd_mod.check_available()
+    version = detect_version(root)
+    if rootless and version != 2:
+        raise CgroupError("systemd cgroup driver: rootless needs cgroup v2")
+    bus = systemd_mod.Bus(user=rootless)
+    rel = systemd_mod.inner_path(p, rootless, bus)
+    inner: Manager
+    if version == 2:
+        inner = V2Manager(container_id, cgroups_path, root, rootless,
+                          os.path.normpath(os.path.join(root, rel.lstrip("/"))))
+    else:
+        hs = detect(root)
+        if not hs:
+            raise CgroupError(f"no cgroup hierarchy is mounted under `{root}`")
+        inner = V1Manager(container_id, cgroups_path, root, rootless, hs, resolve_paths(hs, rel))
+    return systemd_mod.SystemdManager(inner, p.unit, p.slice, bus=bus)
+
+
 def from_state(d: dict[str, Any]) -> Manager:
     """Rebuild a manager from ``Manager.to_state()`` (state.json)."""
     if not isinstance(d, dict) or d.get("version") not in (1, 2):
         raise CgroupError(f"invalid cgroup state {d!r}")
-    if d.get("version") == 2:
-        return V2Manager._from_state(d)
-    return V1Manager._from_state(d)
+    m: Manager = V2Manager._from_state(d) if d.get("version") == 2 else V1Manager._from_state(d)
+    if d.get("driver") == "systemd":
+        from pyrunc.cgroups import systemd as systemd_mod
+
+        return systemd_mod.wrap_from_state(m, d)
+    return m
