@@ -244,16 +244,38 @@ def mounts_under(path: str) -> list[str]:
     return out
 
 
+def _own_cgroups() -> list[str]:
+    """This process's cgroup in each mounted hierarchy: a relative or empty
+    cgroupsPath puts a container under it (on v1 runc's fs driver does)."""
+    out: list[str] = []
+    try:
+        with open("/proc/self/cgroup") as f:
+            lines = f.read().splitlines()
+    except OSError:
+        return out
+    for line in lines:
+        _id, controllers, path = line.split(":", 2)
+        if path in ("", "/"):
+            continue
+        names = [c.split("=", 1)[-1] for c in controllers.split(",") if c] or ["unified", ""]
+        for n in names:
+            base = os.path.join(CGROUP_ROOT, n) if n else CGROUP_ROOT
+            if os.path.isdir(base):
+                out.append(base + path)
+    return out
+
+
 def cgroup_dirs(name: str) -> list[str]:
-    """``name`` (a top-level cgroup) in every hierarchy where it exists."""
+    """``name`` in every hierarchy where it exists: at the top, and under this
+    process's own cgroup (where a relative cgroupsPath lands)."""
     out: list[str] = []
     try:
         hierarchies = [os.path.join(CGROUP_ROOT, d) for d in os.listdir(CGROUP_ROOT)]
     except OSError:
         return out
-    for h in [*hierarchies, CGROUP_ROOT]:
+    for h in [*hierarchies, CGROUP_ROOT, *_own_cgroups()]:
         p = os.path.join(h, name.strip("/"))
-        if os.path.isdir(p):
+        if os.path.isdir(p) and p not in out:
             out.append(p)
     return out
 
