@@ -133,13 +133,22 @@ def test_memory_limit_oom_kills_inside(runtime: Runtime, bundle: Bundle) -> None
     cid = run_detached(runtime, bundle)
     try:
         dirs = cgroup_dirs(init_pid(runtime, cid))
-        status = wait_for(lambda: (out / "status").exists() and (out / "status").read_text().strip(),
-                          timeout=120, what="the memory hog finished")  # slow under load
-        assert status == "137"  # SIGKILL
-        if V2:
-            assert "oom_kill 0" not in cg_read(dirs, "", "memory.events")
-        else:
-            assert "oom_kill 0" not in cg_read(dirs, "memory", "memory.oom_control")
+
+        def oom_killed() -> bool:
+            if V2:
+                return "oom_kill 0" not in cg_read(dirs, "", "memory.events")
+            return "oom_kill 0" not in cg_read(dirs, "memory", "memory.oom_control")
+
+        def status() -> str:
+            return (out / "status").read_text().strip() if (out / "status").exists() else ""
+
+        # The kernel's OOM killer acted in the container's cgroup. Which task it
+        # picks is the kernel's choice; when it is the hog, the shell sees 137.
+        wait_for(lambda: oom_killed() and (status() or not runtime.state(cid)["status"] == "running"),
+                 timeout=120, what="an OOM kill in the container's cgroup")
+        assert oom_killed()
+        if status():
+            assert status() == "137"  # SIGKILL
     finally:
         delete_and_check_gone(runtime, cid, dirs)
 
